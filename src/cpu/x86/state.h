@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/float80.h"
+
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
 enum { R_ES, R_CS, R_SS, R_DS, R_FS, R_GS, R_LDTR, R_TR, SEG_COUNT };
 
@@ -97,11 +99,6 @@ typedef struct DescTable {
     uint32_t limit;
 } DescTable;
 
-/* x87 80-bit register: 64-bit significand with explicit integer bit, sign+15-bit exponent. */
-typedef struct Float80 {
-    uint64_t mant;
-    uint16_t se;
-} Float80;
 
 typedef struct X87State {
     Float80 st[8]; /* physical registers R0..R7; ST(i) is st[(top + i) & 7] */
