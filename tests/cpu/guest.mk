@@ -1,0 +1,45 @@
+# Builds the bare-metal CPU tests: each tests/cpu/<name>.c (plus an optional <name>.S) linked
+# with tests/cpu/lib into $(BUILD)/tests/cpu/<name>.elf, a multiboot kernel loaded at 1 MiB.
+BUILD    ?= build
+GUEST_CC ?= gcc
+O        := $(BUILD)/tests/cpu
+
+# -mgeneral-regs-only keeps the compiler away from x87/MMX/SSE so the x87 tests own the FPU
+# state and CR0.TS/EM never trap in library code.
+GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 -ffreestanding -fno-pic -no-pie -nostdlib \
+                -fno-stack-protector -O2 -g -mgeneral-regs-only -fno-asynchronous-unwind-tables \
+                -fno-tree-loop-distribute-patterns -fcf-protection=none -Wall -Wextra -Werror \
+                -Wno-unused-parameter -Itests/cpu/lib -MMD -MP
+GUEST_LDFLAGS := -m32 -nostdlib -no-pie -static -Wl,-T,tests/cpu/lib/link.ld \
+                 -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack
+
+TESTS    := $(basename $(notdir $(wildcard tests/cpu/*.c)))
+LIB_SRCS := $(wildcard tests/cpu/lib/*.c tests/cpu/lib/*.S)
+LIB_OBJS := $(patsubst tests/cpu/lib/%,$(O)/lib/%.o,$(LIB_SRCS))
+
+.PHONY: all
+.SECONDARY:
+all: $(TESTS:%=$(O)/%.elf)
+
+$(O)/lib/%.c.o: tests/cpu/lib/%.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(O)/lib/%.S.o: tests/cpu/lib/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(O)/%.c.o: tests/cpu/%.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -DKT_NAME='"$*"' -c $< -o $@
+
+$(O)/%.S.o: tests/cpu/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+.SECONDEXPANSION:
+$(O)/%.elf: $(O)/%.c.o $$(patsubst tests/cpu/%.S,$(O)/%.S.o,$$(wildcard tests/cpu/$$*.S)) \
+            $(LIB_OBJS) tests/cpu/lib/link.ld
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) -lgcc
+
+-include $(wildcard $(O)/*.d $(O)/lib/*.d)
