@@ -6,7 +6,7 @@ CC       ?= cc
 SANITIZE ?= 0
 OPT      ?= -O2
 
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror -Wno-unused-parameter \
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
                -fno-strict-aliasing -Isrc -MMD -MP
 LDLIBS      := -lm -lpthread
 ifeq ($(SANITIZE),1)
