@@ -217,6 +217,11 @@ int32_t f80i_round(F80Ctx *c, bool sign, int32_t exp, uint64_t sig, uint64_t low
                 *out = r;
                 return exp;
             }
+            /* Massive overflow (FSCALE): even the biased exponent is too large. */
+            c->exc |= F80_PE;
+            c->c1 = 1;
+            *out = 1ull << 63;
+            return emax + 1;
         }
         c->exc |= F80_OE | F80_PE;
         bool to_inf = c->rc == F80_RC_NEAREST || c->rc == (sign ? F80_RC_DOWN : F80_RC_UP);
@@ -373,13 +378,14 @@ Float80 f80_div(F80Ctx *c, Float80 a, Float80 b)
     if (ca >= F80_QNAN || cb >= F80_QNAN) return f80i_nan2(c, a, b);
     bool s = f80_sign(a) ^ f80_sign(b);
     if ((ca == F80_INF && cb == F80_INF) || (ca == F80_ZERO && cb == F80_ZERO)) return invalid(c);
-    if (ca == F80_DENORMAL || cb == F80_DENORMAL) c->exc |= F80_DE;
-    if (ca == F80_INF) return inf80(s);
-    if (cb == F80_INF) return zero80(s);
-    if (cb == F80_ZERO) {
+    if (cb == F80_ZERO && ca != F80_INF) {
+        /* Zero divide outranks the denormal-operand exception (SDM vol. 1, 4.9.2). */
         c->exc |= F80_ZE;
         return inf80(s);
     }
+    if (ca == F80_DENORMAL || cb == F80_DENORMAL) c->exc |= F80_DE;
+    if (ca == F80_INF) return inf80(s);
+    if (cb == F80_INF) return zero80(s);
     if (ca == F80_ZERO) return zero80(s);
     F80Unpacked x = f80i_unpack(a), y = f80i_unpack(b);
     uint64_t r = x.sig, q0 = 0, q1, q2;
@@ -407,10 +413,7 @@ Float80 f80_sqrt(F80Ctx *c, Float80 a)
     c->c1 = 0;
     if (ca >= F80_QNAN) return f80i_nan1(c, a);
     if (ca == F80_ZERO) return a;
-    if (f80_sign(a)) {
-        if (ca == F80_DENORMAL) c->exc |= F80_DE;
-        return invalid(c);
-    }
+    if (f80_sign(a)) return invalid(c);
     if (ca == F80_INF) return a;
     if (ca == F80_DENORMAL) c->exc |= F80_DE;
     F80Unpacked x = f80i_unpack(a);
