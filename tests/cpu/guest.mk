@@ -8,7 +8,7 @@ O        := $(BUILD)/tests/cpu
 # state and CR0.TS/EM never trap in library code.
 GUEST_CFLAGS := -m32 -march=i686 -std=gnu11 -ffreestanding -fno-pic -no-pie -nostdlib \
                 -fno-stack-protector -O2 -g -mgeneral-regs-only -fno-asynchronous-unwind-tables \
-                -fno-tree-loop-distribute-patterns -fcf-protection=none -Wall -Wextra -Werror \
+                -fno-tree-loop-distribute-patterns -fno-strict-aliasing -fcf-protection=none -Wall -Wextra -Werror \
                 -Wno-unused-parameter -Itests/cpu/lib -MMD -MP
 GUEST_LDFLAGS := -m32 -nostdlib -no-pie -static -Wl,-T,tests/cpu/lib/link.ld \
                  -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack
