@@ -167,8 +167,10 @@ void f80_to_bcd(F80Ctx *ctx, Float80 a, uint8_t bcd[10]);
 /* --- Transcendentals --------------------------------------------------------------------------
  * Results are within 1 ulp of a real x87 (which reduces arguments with a 66-bit pi; so do we) and
  * always round by ctx->rc to 64 bits. The trigonometric functions set C2 in *cc and return the
- * operand unchanged when |a| >= 2^63; callers must then leave the stack alone. FPTAN's push of
- * 1.0 is the caller's. */
+ * operand unchanged when |a| >= 2^63; callers must then leave the stack alone. FPTAN's push is
+ * the caller's: it pushes 1.0, or a copy of the result when that is a NaN (as the x87 does for
+ * NaN and invalid operands). C1 is the library's own rounding direction, which can differ from
+ * the x87's even where the result bits agree. */
 
 Float80 f80_sin(F80Ctx *ctx, Float80 a, uint16_t *cc);
 Float80 f80_cos(F80Ctx *ctx, Float80 a, uint16_t *cc);

@@ -654,6 +654,236 @@ TEST(constants)
             }
 }
 
+/* --- Transcendentals ---------------------------------------------------------------------------
+ * Not bit-exact by design: results must be within MAX_ULP of the host, exception flags must
+ * match exactly, and C1 must match whenever the result bits do. Each test prints how many
+ * results matched exactly. */
+
+#define MAX_ULP 1
+
+/* Distance in units in the last place between two finite values (or 0 for identical bits). */
+static uint64_t ulp_dist(Float80 a, Float80 b)
+{
+    if (f80_same(a, b)) return 0;
+    if (f80_exp(a) == 0x7fff || f80_exp(b) == 0x7fff) return UINT64_MAX;
+    int ea = f80_exp(a) ? f80_exp(a) : 1, eb = f80_exp(b) ? f80_exp(b) : 1;
+    if (f80_sign(a) != f80_sign(b)) {
+        /* only tiny values of opposite sign can be close */
+        if (ea > 1 || eb > 1) return UINT64_MAX;
+        return a.mant + b.mant;
+    }
+    if (ea - eb > 1 || eb - ea > 1) return UINT64_MAX;
+    int64_t d = (int64_t)((uint64_t)(int64_t)(ea - eb) * (1ull << 63) + a.mant - b.mant);
+    return d < 0 ? (uint64_t)-d : (uint64_t)d;
+}
+
+typedef struct TransStats {
+    int n, exact, bad, c1_same;
+    uint64_t worst;
+} TransStats;
+
+static void trans_check(TransStats *st, const char *name, Float80 a, Float80 b, uint16_t cw,
+                        Float80 got, const F80Ctx *c, uint16_t gcc, Float80 want, uint16_t sw,
+                        uint16_t ccmask)
+{
+    uint64_t d = ulp_dist(got, want);
+    st->n++;
+    st->exact += d == 0;
+    if (d != UINT64_MAX && d > st->worst) st->worst = d;
+    bool ok = d <= MAX_ULP && c->exc == (sw & 0x3f) && (gcc & ccmask) == (sw & ccmask);
+    /* C1 reports the direction of the FPU's own rounding of its internal approximation, so it
+     * can differ even where the result bits agree; it is only counted. */
+    st->c1_same += d == 0 && c->c1 == !!(sw & F80_C1);
+    if (!ok) {
+        st->bad++;
+        show(name, a, b, cw, got, c->exc | gcc | (c->c1 ? 0x200 : 0), want, sw);
+    }
+}
+
+static void trans_report(const char *name, TransStats *st)
+{
+    printf("# %s: %d cases, %d bit-exact (%d of them with the same C1), worst %" PRIu64 " ulp\n",
+           name, st->n, st->exact, st->c1_same, st->worst);
+}
+
+/* Trigonometric arguments: tiny, ordinary, huge, near multiples of pi/2 and the C2 range. */
+static Float80 rand_angle(void)
+{
+    switch (rnd() % 8) {
+    case 0: return rand_f80();
+    case 1: return f80_make(rnd() & 1, 16383 - 80 + (int)(rnd() % 80), rand_mant());
+    case 2: return f80_make(rnd() & 1, 16383 + (int)(rnd() % 64), rand_mant());
+    case 3: {
+        /* k * FLDPI/2 +- a few ulps: results dominated by the reduction constant */
+        F80Ctx c = f80_ctx_from_fcw(0x37f);
+        Float80 k = f80_from_i64((int64_t)(rnd() % 100000));
+        Float80 p = f80_mul(&c, k, f80_make(false, 16383, 0xc90fdaa22168c235ull));
+        p.mant += rnd() % 5 - 2;
+        return p;
+    }
+    case 4: return f80_make(rnd() & 1, 16383 + 62 + (int)(rnd() % 3), rand_mant());
+    default: return f80_make(rnd() & 1, 16383 - 3 + (int)(rnd() % 8), rand_mant());
+    }
+}
+
+static void trig_test(int which, int n, TransStats *st)
+{
+    static const char *names[] = {"sin", "cos", "tan", "sincos"};
+    shown = 0;
+    for (int i = 0; i < n + (int)N_EDGES; i++) {
+        Float80 a = i < (int)N_EDGES ? edges[i] : rand_angle();
+        uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), rnd() % 4 ? 0 : F80_UE | F80_OE);
+        F80Ctx c = f80_ctx_from_fcw(cw);
+        uint16_t cc;
+        Host h;
+        Float80 got, got2 = {0, 0};
+        switch (which) {
+        case 0: got = f80_sin(&c, a, &cc), h = host_sin(a, cw); break;
+        case 1: got = f80_cos(&c, a, &cc), h = host_cos(a, cw); break;
+        case 2:
+            got = f80_tan(&c, a, &cc), h = host_ptan(a, cw);
+            if (!(cc & F80_C2)) {
+                /* FPTAN pushes 1.0 over the result, or a copy of a NaN result. */
+                Float80 pushed = f80_is_nan(got) ? got : f80_make(false, 16383, 1ull << 63);
+                if (!f80_same(h.r, pushed)) show("ptan.push", a, a, cw, got, c.exc, h.r, h.sw);
+                CHECK(f80_same(h.r, pushed));
+                h.r = h.r2;
+            }
+            break;
+        default:
+            f80_sincos(&c, a, &got2, &got, &cc), h = host_sincos(a, cw);
+            if (!(cc & F80_C2) && !(c.exc & F80_IE)) {
+                if (ulp_dist(got2, h.r2) > MAX_ULP) {
+                    show("sincos.sin", a, a, cw, got2, c.exc, h.r2, h.sw);
+                    st->bad++;
+                }
+            }
+            break;
+        }
+        trans_check(st, names[which], a, a, cw, got, &c, cc, h.r, h.sw, F80_C2);
+    }
+    trans_report(names[which], st);
+}
+
+TEST(sin)
+{
+    TransStats st = {0, 0, 0, 0, 0};
+    trig_test(0, 20000, &st);
+    CHECK_EQ(st.bad, 0);
+}
+
+TEST(cos)
+{
+    TransStats st = {0, 0, 0, 0, 0};
+    trig_test(1, 20000, &st);
+    CHECK_EQ(st.bad, 0);
+}
+
+TEST(ptan)
+{
+    TransStats st = {0, 0, 0, 0, 0};
+    trig_test(2, 20000, &st);
+    CHECK_EQ(st.bad, 0);
+}
+
+TEST(sincos)
+{
+    TransStats st = {0, 0, 0, 0, 0};
+    trig_test(3, 10000, &st);
+    CHECK_EQ(st.bad, 0);
+}
+
+TEST(patan)
+{
+    TransStats st = {0, 0, 0, 0, 0};
+    shown = 0;
+    for (int i = 0; i < 20000 + (int)(N_EDGES * N_EDGES); i++) {
+        Float80 y, x;
+        if (i < (int)(N_EDGES * N_EDGES)) {
+            y = edges[i / N_EDGES], x = edges[i % N_EDGES];
+        } else {
+            y = rand_f80();
+            x = rand_partner(y);
+        }
+        uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), rnd() % 4 ? 0 : F80_UE | F80_OE);
+        F80Ctx c = f80_ctx_from_fcw(cw);
+        Float80 got = f80_patan(&c, y, x);
+        Host h = host_patan(x, y, cw);
+        trans_check(&st, "patan", y, x, cw, got, &c, 0, h.r, h.sw, 0);
+    }
+    trans_report("patan", &st);
+    CHECK_EQ(st.bad, 0);
+}
+
+TEST(f2xm1)
+{
+    TransStats st = {0, 0, 0, 0, 0};
+    shown = 0;
+    for (int i = 0; i < 20000 + (int)N_EDGES; i++) {
+        Float80 a = i < (int)N_EDGES ? edges[i] : rnd() % 8 ? f80_make(rnd() & 1, 16383 - 1 - (int)(rnd() % 70), rand_mant()) : rand_f80();
+        if (f80_classify(a) == F80_NORMAL && f80_exp(a) >= 16383 && !(f80_exp(a) == 16383 && a.mant == 1ull << 63))
+            continue; /* |x| > 1: undefined */
+        uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), rnd() % 4 ? 0 : F80_UE | F80_OE);
+        F80Ctx c = f80_ctx_from_fcw(cw);
+        Float80 got = f80_2xm1(&c, a);
+        Host h = host_2xm1(a, cw);
+        trans_check(&st, "f2xm1", a, a, cw, got, &c, 0, h.r, h.sw, 0);
+    }
+    trans_report("f2xm1", &st);
+    CHECK_EQ(st.bad, 0);
+}
+
+TEST(yl2x)
+{
+    TransStats st = {0, 0, 0, 0, 0};
+    shown = 0;
+    for (int i = 0; i < 20000 + (int)(N_EDGES * N_EDGES); i++) {
+        Float80 y, x;
+        if (i < (int)(N_EDGES * N_EDGES)) {
+            y = edges[i / N_EDGES], x = edges[i % N_EDGES];
+        } else {
+            y = rand_f80();
+            switch (rnd() % 4) {
+            case 0: x = rand_f80(); break;
+            case 1: x = f80_make(false, 16383 - (int)(rnd() & 1), rand_mant()); break; /* near 1 */
+            default: x = f80_make(false, 1 + (int)(rnd() % 0x7ffd), rand_mant()); break;
+            }
+        }
+        uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), rnd() % 4 ? 0 : F80_UE | F80_OE);
+        F80Ctx c = f80_ctx_from_fcw(cw);
+        Float80 got = f80_yl2x(&c, y, x);
+        Host h = host_yl2x(x, y, cw);
+        trans_check(&st, "yl2x", y, x, cw, got, &c, 0, h.r, h.sw, 0);
+    }
+    trans_report("yl2x", &st);
+    CHECK_EQ(st.bad, 0);
+}
+
+TEST(yl2xp1)
+{
+    TransStats st = {0, 0, 0, 0, 0};
+    shown = 0;
+    for (int i = 0; i < 20000 + (int)(N_EDGES * N_EDGES); i++) {
+        Float80 y, x;
+        if (i < (int)(N_EDGES * N_EDGES)) {
+            y = edges[i / N_EDGES], x = edges[i % N_EDGES];
+        } else {
+            y = rand_f80();
+            x = rnd() % 8 ? f80_make(rnd() & 1, 16380 - (int)(rnd() % 80), rand_mant()) : rand_f80();
+        }
+        /* The instruction is defined for |x| < 1 - sqrt(2)/2 only. */
+        F80Class cx = f80_classify(x);
+        if ((cx == F80_NORMAL && f80_exp(x) >= 16381) || cx == F80_INF) continue;
+        uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), rnd() % 4 ? 0 : F80_UE | F80_OE);
+        F80Ctx c = f80_ctx_from_fcw(cw);
+        Float80 got = f80_yl2xp1(&c, y, x);
+        Host h = host_yl2xp1(x, y, cw);
+        trans_check(&st, "yl2xp1", y, x, cw, got, &c, 0, h.r, h.sw, 0);
+    }
+    trans_report("yl2xp1", &st);
+    CHECK_EQ(st.bad, 0);
+}
+
 #else
 
 TEST(host_x87)
