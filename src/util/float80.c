@@ -6,7 +6,8 @@
 
 #include <string.h>
 
-/* --- 64/128-bit helpers ------------------------------------------------------------------------ */
+/* --- 64/128-bit helpers ------------------------------------------------------------------------
+ */
 
 /* Full 64x64 -> 128 product from 32-bit halves, so no compiler extension is needed. */
 void f80i_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
@@ -93,8 +94,8 @@ F80Class f80_classify(Float80 a)
 uint16_t f80_fxam(Float80 a)
 {
     static const uint16_t code[] = {
-        [F80_ZERO] = F80_C3,          [F80_NORMAL] = F80_C2, [F80_DENORMAL] = F80_C3 | F80_C2,
-        [F80_INF] = F80_C2 | F80_C0,  [F80_QNAN] = F80_C0,   [F80_SNAN] = F80_C0,
+        [F80_ZERO] = F80_C3,         [F80_NORMAL] = F80_C2, [F80_DENORMAL] = F80_C3 | F80_C2,
+        [F80_INF] = F80_C2 | F80_C0, [F80_QNAN] = F80_C0,   [F80_SNAN] = F80_C0,
         [F80_UNSUPPORTED] = 0,
     };
     return code[f80_classify(a)] | (f80_sign(a) ? F80_C1 : 0);
@@ -123,7 +124,8 @@ int f80i_prec(const F80Ctx *c)
     return c->pc == F80_PC_24 ? 24 : c->pc == F80_PC_53 ? 53 : 64;
 }
 
-/* --- Rounding ---------------------------------------------------------------------------------- */
+/* --- Rounding ----------------------------------------------------------------------------------
+ */
 
 /* Keep the top `prec` bits of (sig:low) and round by rc. *carry reports a carry out of bit 63
  * (sig is then returned as 0), *inexact a discarded non-zero part, *up a magnitude increase. */
@@ -142,9 +144,7 @@ static uint64_t round_bits(int rc, bool sign, uint64_t sig, uint64_t low, int pr
     *inexact = frac || sticky;
     bool inc;
     switch (rc) {
-    case F80_RC_NEAREST:
-        inc = frac > half || (frac == half && (sticky || (sig & lsb)));
-        break;
+    case F80_RC_NEAREST: inc = frac > half || (frac == half && (sticky || (sig & lsb))); break;
     case F80_RC_UP: inc = *inexact && !sign; break;
     case F80_RC_DOWN: inc = *inexact && sign; break;
     default: inc = false; break;
@@ -196,8 +196,10 @@ int32_t f80i_round(F80Ctx *c, bool sign, int32_t exp, uint64_t sig, uint64_t low
         } else if (tiny) {
             f80i_shr_sticky(&sig, &low, 1 - exp);
             r = round_bits(c->rc, sign, sig, low, prec, &carry, &inexact, &up);
-            if (inexact) c->exc |= F80_UE | F80_PE;
-            else if (c->unmasked & F80_UE) c->exc |= F80_UE;
+            if (inexact)
+                c->exc |= F80_UE | F80_PE;
+            else if (c->unmasked & F80_UE)
+                c->exc |= F80_UE;
             c->c1 = up;
             *out = r;
             return r >> 63; /* rounding may carry into the smallest normal */
@@ -253,9 +255,13 @@ static Float80 repack(F80Ctx *c, Float80 a, int prec)
     return f80i_pack(c, u.sign, u.exp, u.sig, 0, prec);
 }
 
-/* --- NaN rules --------------------------------------------------------------------------------- */
+/* --- NaN rules ---------------------------------------------------------------------------------
+ */
 
-static bool cls_nan(F80Class c) { return c == F80_QNAN || c == F80_SNAN; }
+static bool cls_nan(F80Class c)
+{
+    return c == F80_QNAN || c == F80_SNAN;
+}
 
 /* One-operand NaN/unsupported result (the caller knows a is one of those). */
 Float80 f80i_nan1(F80Ctx *c, Float80 a)
@@ -282,9 +288,12 @@ Float80 f80i_nan2(F80Ctx *c, Float80 a, Float80 b)
     if (ca == F80_SNAN || cb == F80_SNAN) c->exc |= F80_IE;
     Float80 r;
     if (cls_nan(ca) && cls_nan(cb)) {
-        if (ca != cb) r = ca == F80_QNAN ? a : b;
-        else if (a.mant != b.mant) r = a.mant > b.mant ? a : b;
-        else r = a.se < b.se ? a : b;
+        if (ca != cb)
+            r = ca == F80_QNAN ? a : b;
+        else if (a.mant != b.mant)
+            r = a.mant > b.mant ? a : b;
+        else
+            r = a.se < b.se ? a : b;
     } else {
         r = cls_nan(ca) ? a : b;
     }
@@ -298,10 +307,17 @@ static Float80 invalid(F80Ctx *c)
     return F80_INDEFINITE;
 }
 
-static Float80 inf80(bool sign) { return f80_make(sign, 0x7fff, 1ull << 63); }
-static Float80 zero80(bool sign) { return f80_make(sign, 0, 0); }
+static Float80 inf80(bool sign)
+{
+    return f80_make(sign, 0x7fff, 1ull << 63);
+}
+static Float80 zero80(bool sign)
+{
+    return f80_make(sign, 0, 0);
+}
 
-/* --- Basic arithmetic -------------------------------------------------------------------------- */
+/* --- Basic arithmetic --------------------------------------------------------------------------
+ */
 
 static Float80 addsub(F80Ctx *c, Float80 a, Float80 b, bool negate_b)
 {
@@ -316,8 +332,7 @@ static Float80 addsub(F80Ctx *c, Float80 a, Float80 b, bool negate_b)
     }
     if (ca == F80_DENORMAL || cb == F80_DENORMAL) c->exc |= F80_DE;
     int prec = f80i_prec(c);
-    if (ca == F80_ZERO && cb == F80_ZERO)
-        return zero80(sa == sb ? sa : c->rc == F80_RC_DOWN);
+    if (ca == F80_ZERO && cb == F80_ZERO) return zero80(sa == sb ? sa : c->rc == F80_RC_DOWN);
     if (ca == F80_ZERO) return repack(c, f80_make(sb, f80_exp(b), b.mant), prec);
     if (cb == F80_ZERO) return repack(c, a, prec);
 
@@ -347,8 +362,14 @@ static Float80 addsub(F80Ctx *c, Float80 a, Float80 b, bool negate_b)
     return f80i_pack(c, x.sign, e, hi, lo, prec);
 }
 
-Float80 f80_add(F80Ctx *c, Float80 a, Float80 b) { return addsub(c, a, b, false); }
-Float80 f80_sub(F80Ctx *c, Float80 a, Float80 b) { return addsub(c, a, b, true); }
+Float80 f80_add(F80Ctx *c, Float80 a, Float80 b)
+{
+    return addsub(c, a, b, false);
+}
+Float80 f80_sub(F80Ctx *c, Float80 a, Float80 b)
+{
+    return addsub(c, a, b, true);
+}
 
 Float80 f80_mul(F80Ctx *c, Float80 a, Float80 b)
 {
@@ -417,7 +438,7 @@ Float80 f80_sqrt(F80Ctx *c, Float80 a)
     if (ca == F80_INF) return a;
     if (ca == F80_DENORMAL) c->exc |= F80_DE;
     F80Unpacked x = f80i_unpack(a);
-    int32_t ue = x.exp - 16383 - 63; /* value = sig * 2^ue */
+    int32_t ue = x.exp - 16383 - 63;  /* value = sig * 2^ue */
     int shift = 70 + ((ue - 70) & 1); /* radicand sig * 2^shift with even ue - shift */
     /* Radicand in w[0] (top) .. w[2]: sig occupies bits shift .. shift + 63. */
     uint64_t w[3] = {0, 0, 0};
@@ -444,7 +465,8 @@ Float80 f80_sqrt(F80Ctx *c, Float80 a)
     return f80i_pack(c, false, e, qh, ql, f80i_prec(c));
 }
 
-/* --- Remainders -------------------------------------------------------------------------------- */
+/* --- Remainders --------------------------------------------------------------------------------
+ */
 
 /* Remainder of x by y with truncated quotient, developing n + 1 quotient bits (n = x.exp -
  * y.exp >= 0). Returns the remainder in units of y's ulp and the quotient's low 64 bits. */
@@ -593,8 +615,10 @@ Float80 f80_scale(F80Ctx *c, Float80 a, Float80 b)
         int32_t e = y.exp - 16383;
         /* Anything past 2^17 already over/underflows every finite value; clamp to keep the
          * exponent arithmetic in range. */
-        if (e >= 17) n = 1 << 17;
-        else if (e >= 0) n = (int32_t)(y.sig >> (63 - e));
+        if (e >= 17)
+            n = 1 << 17;
+        else if (e >= 0)
+            n = (int32_t)(y.sig >> (63 - e));
         if (y.sign) n = -n;
     }
     return f80i_pack(c, x.sign, x.exp + n, x.sig, 0, 64);
@@ -623,7 +647,8 @@ Float80 f80_xtract(F80Ctx *c, Float80 a, Float80 *e)
     return f80_make(u.sign, 16383, u.sig);
 }
 
-/* --- Comparison -------------------------------------------------------------------------------- */
+/* --- Comparison --------------------------------------------------------------------------------
+ */
 
 F80Rel f80_compare(F80Ctx *c, Float80 a, Float80 b, bool quiet)
 {
@@ -642,19 +667,24 @@ F80Rel f80_compare(F80Ctx *c, Float80 a, Float80 b, bool quiet)
     if (cb == F80_ZERO) return sa ? F80_LT : F80_GT;
     if (sa != sb) return sa ? F80_LT : F80_GT;
     F80Unpacked x = f80i_unpack(a), y = f80i_unpack(b);
-    int mag = x.exp != y.exp ? (x.exp < y.exp ? -1 : 1) : x.sig != y.sig ? (x.sig < y.sig ? -1 : 1) : 0;
+    int mag = x.exp != y.exp   ? (x.exp < y.exp ? -1 : 1)
+              : x.sig != y.sig ? (x.sig < y.sig ? -1 : 1)
+                               : 0;
     if (!mag) return F80_EQ;
     return (mag < 0) != sa ? F80_LT : F80_GT;
 }
 
 uint16_t f80_rel_cc(F80Rel r)
 {
-    static const uint16_t cc[] = {[F80_LT] = F80_C0, [F80_EQ] = F80_C3, [F80_GT] = 0,
+    static const uint16_t cc[] = {[F80_LT] = F80_C0,
+                                  [F80_EQ] = F80_C3,
+                                  [F80_GT] = 0,
                                   [F80_UNORDERED] = F80_C3 | F80_C2 | F80_C0};
     return cc[r];
 }
 
-/* --- Integer conversions ----------------------------------------------------------------------- */
+/* --- Integer conversions -----------------------------------------------------------------------
+ */
 
 Float80 f80_from_i64(int64_t v)
 {
@@ -697,9 +727,13 @@ int32_t f80_to_i32(F80Ctx *c, Float80 a, bool truncate)
 {
     return (int32_t)to_int(c, a, 32, truncate);
 }
-int64_t f80_to_i64(F80Ctx *c, Float80 a, bool truncate) { return to_int(c, a, 64, truncate); }
+int64_t f80_to_i64(F80Ctx *c, Float80 a, bool truncate)
+{
+    return to_int(c, a, 64, truncate);
+}
 
-/* --- Float32/64 conversions -------------------------------------------------------------------- */
+/* --- Float32/64 conversions --------------------------------------------------------------------
+ */
 
 /* Load an IEEE binary format with `fbits` fraction bits and exponent bias `bias`. */
 static Float80 from_ieee(F80Ctx *c, uint64_t bits, int fbits, int ebits)
@@ -743,21 +777,36 @@ static uint64_t to_ieee(F80Ctx *c, Float80 a, int fbits, int ebits)
     }
     F80Unpacked u = f80i_unpack(a);
     uint64_t m;
-    int32_t e = f80i_round(c, u.sign, u.exp - 16383 + bias, u.sig, 0, fbits + 1, emax - 1, false, &m);
+    int32_t e =
+        f80i_round(c, u.sign, u.exp - 16383 + bias, u.sig, 0, fbits + 1, emax - 1, false, &m);
     return s | ((uint64_t)e << fbits) | ((m << 1) >> (64 - fbits));
 }
 
-Float80 f80_from_f32(F80Ctx *c, uint32_t bits) { return from_ieee(c, bits, 23, 8); }
-Float80 f80_from_f64(F80Ctx *c, uint64_t bits) { return from_ieee(c, bits, 52, 11); }
-uint32_t f80_to_f32(F80Ctx *c, Float80 a) { return (uint32_t)to_ieee(c, a, 23, 8); }
-uint64_t f80_to_f64(F80Ctx *c, Float80 a) { return to_ieee(c, a, 52, 11); }
+Float80 f80_from_f32(F80Ctx *c, uint32_t bits)
+{
+    return from_ieee(c, bits, 23, 8);
+}
+Float80 f80_from_f64(F80Ctx *c, uint64_t bits)
+{
+    return from_ieee(c, bits, 52, 11);
+}
+uint32_t f80_to_f32(F80Ctx *c, Float80 a)
+{
+    return (uint32_t)to_ieee(c, a, 23, 8);
+}
+uint64_t f80_to_f64(F80Ctx *c, Float80 a)
+{
+    return to_ieee(c, a, 52, 11);
+}
 
-/* --- Packed BCD -------------------------------------------------------------------------------- */
+/* --- Packed BCD --------------------------------------------------------------------------------
+ */
 
 Float80 f80_from_bcd(const uint8_t bcd[10])
 {
     uint64_t v = 0;
-    for (int i = 8; i >= 0; i--) v = v * 100 + (bcd[i] >> 4) * 10 + (bcd[i] & 15);
+    for (int i = 8; i >= 0; i--)
+        v = v * 100 + (bcd[i] >> 4) * 10 + (bcd[i] & 15);
     if (!v) return zero80(bcd[9] >> 7);
     int sh = f80i_clz64(v);
     return f80_make(bcd[9] >> 7, 16383 + 63 - sh, v << sh);
@@ -784,11 +833,13 @@ void f80_to_bcd(F80Ctx *c, Float80 a, uint8_t bcd[10])
         bcd[7] = 0xc0, bcd[8] = 0xff, bcd[9] = 0xff;
         return;
     }
-    for (int i = 0; i < 9; i++, v /= 100) bcd[i] = (uint8_t)((v % 100 / 10) << 4 | v % 10);
+    for (int i = 0; i < 9; i++, v /= 100)
+        bcd[i] = (uint8_t)((v % 100 / 10) << 4 | v % 10);
     bcd[9] = f80_sign(a) ? 0x80 : 0;
 }
 
-/* --- Constants --------------------------------------------------------------------------------- */
+/* --- Constants ---------------------------------------------------------------------------------
+ */
 
 /* The FPU holds its constants with extra precision and rounds them by RC (SDM vol. 1, 8.3.8 and
  * the FLD1/FLDL2T/... page): we keep each one truncated to 64 bits plus whether its exact value

@@ -62,15 +62,30 @@ F80Ctx f80_ctx_from_fcw(uint16_t fcw);
 
 /* --- Encodings ------------------------------------------------------------------------------- */
 
-static inline bool f80_sign(Float80 a) { return a.se >> 15; }
-static inline int f80_exp(Float80 a) { return a.se & 0x7fff; }
+static inline bool f80_sign(Float80 a)
+{
+    return a.se >> 15;
+}
+static inline int f80_exp(Float80 a)
+{
+    return a.se & 0x7fff;
+}
 static inline Float80 f80_make(bool sign, int exp, uint64_t mant)
 {
     return (Float80){mant, (uint16_t)((sign ? 0x8000 : 0) | (exp & 0x7fff))};
 }
-static inline Float80 f80_abs(Float80 a) { return (Float80){a.mant, (uint16_t)(a.se & 0x7fff)}; }
-static inline Float80 f80_chs(Float80 a) { return (Float80){a.mant, (uint16_t)(a.se ^ 0x8000)}; }
-static inline bool f80_same(Float80 a, Float80 b) { return a.mant == b.mant && a.se == b.se; }
+static inline Float80 f80_abs(Float80 a)
+{
+    return (Float80){a.mant, (uint16_t)(a.se & 0x7fff)};
+}
+static inline Float80 f80_chs(Float80 a)
+{
+    return (Float80){a.mant, (uint16_t)(a.se ^ 0x8000)};
+}
+static inline bool f80_same(Float80 a, Float80 b)
+{
+    return a.mant == b.mant && a.se == b.se;
+}
 
 #define F80_INDEFINITE ((Float80){0xc000000000000000ull, 0xffff}) /* default QNaN */
 
@@ -176,9 +191,9 @@ Float80 f80_sin(F80Ctx *ctx, Float80 a, uint16_t *cc);
 Float80 f80_cos(F80Ctx *ctx, Float80 a, uint16_t *cc);
 void f80_sincos(F80Ctx *ctx, Float80 a, Float80 *sin, Float80 *cos, uint16_t *cc);
 Float80 f80_tan(F80Ctx *ctx, Float80 a, uint16_t *cc);
-Float80 f80_patan(F80Ctx *ctx, Float80 y, Float80 x); /* FPATAN: atan(y / x), y = ST1 */
-Float80 f80_2xm1(F80Ctx *ctx, Float80 a);             /* F2XM1: 2^a - 1, -1 <= a <= 1 */
-Float80 f80_yl2x(F80Ctx *ctx, Float80 y, Float80 x);  /* FYL2X: y * log2(x), y = ST1 */
+Float80 f80_patan(F80Ctx *ctx, Float80 y, Float80 x);  /* FPATAN: atan(y / x), y = ST1 */
+Float80 f80_2xm1(F80Ctx *ctx, Float80 a);              /* F2XM1: 2^a - 1, -1 <= a <= 1 */
+Float80 f80_yl2x(F80Ctx *ctx, Float80 y, Float80 x);   /* FYL2X: y * log2(x), y = ST1 */
 Float80 f80_yl2xp1(F80Ctx *ctx, Float80 y, Float80 x); /* FYL2XP1: y * log2(x + 1) */
 
 #endif

@@ -12,7 +12,10 @@ typedef struct F80Unpacked {
     uint64_t sig;
 } F80Unpacked;
 
-static inline int f80i_clz64(uint64_t x) { return x ? __builtin_clzll(x) : 64; }
+static inline int f80i_clz64(uint64_t x)
+{
+    return x ? __builtin_clzll(x) : 64;
+}
 
 void f80i_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo);
 uint64_t f80i_div128(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem);

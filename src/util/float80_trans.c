@@ -18,7 +18,10 @@ typedef struct W {
 
 static const W w_zero = {false, 0, 0, 0};
 
-static bool w_is_zero(W a) { return !a.hi && !a.lo; }
+static bool w_is_zero(W a)
+{
+    return !a.hi && !a.lo;
+}
 
 static W w_norm(W a)
 {
@@ -71,7 +74,10 @@ static W w_add(W a, W b)
     return w_norm(a);
 }
 
-static W w_sub(W a, W b) { return w_add(a, w_neg(b)); }
+static W w_sub(W a, W b)
+{
+    return w_add(a, w_neg(b));
+}
 
 static W w_mul(W a, W b)
 {
@@ -89,7 +95,8 @@ static W w_mul(W a, W b)
             s = p[k + 1] + h + c;
             c = s < h || (s == h && c);
             p[k + 1] = s;
-            for (int m = k + 2; c && m < 4; m++) c = ++p[m] == 0;
+            for (int m = k + 2; c && m < 4; m++)
+                c = ++p[m] == 0;
         }
     W r = {a.sign != b.sign, a.exp + b.exp + 1, p[3], p[2] | ((p[1] | p[0]) != 0)};
     if (!(r.hi >> 63)) {
@@ -133,8 +140,8 @@ static W w_div(W a, W b)
 static W w_div_small(W a, uint32_t d)
 {
     if (w_is_zero(a)) return a;
-    uint32_t digits[6] = {(uint32_t)(a.hi >> 32), (uint32_t)a.hi, (uint32_t)(a.lo >> 32),
-                          (uint32_t)a.lo, 0, 0};
+    uint32_t digits[6] = {
+        (uint32_t)(a.hi >> 32), (uint32_t)a.hi, (uint32_t)(a.lo >> 32), (uint32_t)a.lo, 0, 0};
     uint64_t rem = 0, q[6];
     for (int i = 0; i < 6; i++) {
         uint64_t cur = rem << 32 | digits[i];
@@ -154,7 +161,10 @@ static W w_div_small(W a, uint32_t d)
     return r;
 }
 
-static W w_const(int32_t exp, uint64_t hi, uint64_t lo) { return (W){false, exp, hi, lo}; }
+static W w_const(int32_t exp, uint64_t hi, uint64_t lo)
+{
+    return (W){false, exp, hi, lo};
+}
 
 static const W w_pi_2 = {false, 0, 0xc90fdaa22168c234ull, 0xc4c6628b80dc1cd1ull};
 static const W w_ln2 = {false, -1, 0xb17217f7d1cf79abull, 0xc9e3b39803f2f6afull};
@@ -168,7 +178,8 @@ static Float80 w_round(F80Ctx *c, W a)
     return f80i_pack(c, a.sign, a.exp + 16383, a.hi, a.lo | 1, 64);
 }
 
-/* --- Series ------------------------------------------------------------------------------------ */
+/* --- Series ------------------------------------------------------------------------------------
+ */
 
 /* sin(r) and cos(r) for |r| <= pi/4 by their Taylor series. */
 static void w_sincos(W r, W *s, W *co)
@@ -242,7 +253,8 @@ static W w_atan01(W t)
     return j ? w_add(tab[j], sum) : sum;
 }
 
-/* --- Trigonometric functions ------------------------------------------------------------------- */
+/* --- Trigonometric functions -------------------------------------------------------------------
+ */
 
 /* The x87 reduces by pi/2 approximated with 66 bits (SDM vol. 1, 8.3.10); the same constant gives
  * the same results near multiples of pi/2. 0x3243f6a8885a308d3 = round-down of pi * 2^64. */
@@ -375,7 +387,8 @@ Float80 f80_tan(F80Ctx *c, Float80 a, uint16_t *cc)
     return w_round(c, w_div(s, co));
 }
 
-/* --- FPATAN ------------------------------------------------------------------------------------ */
+/* --- FPATAN ------------------------------------------------------------------------------------
+ */
 
 Float80 f80_patan(F80Ctx *c, Float80 y, Float80 x)
 {
@@ -413,7 +426,8 @@ Float80 f80_patan(F80Ctx *c, Float80 y, Float80 x)
     return w_round(c, v);
 }
 
-/* --- Exponential and logarithms ---------------------------------------------------------------- */
+/* --- Exponential and logarithms ----------------------------------------------------------------
+ */
 
 Float80 f80_2xm1(F80Ctx *c, Float80 a)
 {
@@ -448,7 +462,7 @@ static W w_log2(F80Unpacked x)
     W s = w_div(w_sub(m, one), w_add(m, one));
     W l = w_mul(w_log_series(s), w_log2e);
     if (e) {
-        W we = w_from_u64(e < 0 ? (uint64_t)-(int64_t)e : (uint64_t)e, 0);
+        W we = w_from_u64(e < 0 ? (uint64_t) - (int64_t)e : (uint64_t)e, 0);
         we.sign = e < 0;
         l = w_add(we, l);
     }

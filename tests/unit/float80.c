@@ -20,7 +20,7 @@ typedef struct Host {
 
 /* ST0 = a, ST1 = b, then insn; result ST0. */
 #define HOST2(name, insn)                                                                          \
-    __attribute__((unused)) static Host name(Float80 a, Float80 b, uint16_t cw)                                            \
+    __attribute__((unused)) static Host name(Float80 a, Float80 b, uint16_t cw)                    \
     {                                                                                              \
         Host h = {{0, 0}, {0, 0}, 0};                                                              \
         __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[b]\n\tfldt %[a]\n\t" insn                \
@@ -33,7 +33,7 @@ typedef struct Host {
 
 /* ST0 = a, then insn; results ST0 and (for two-result instructions) ST1. */
 #define HOST1(name, insn, two)                                                                     \
-    __attribute__((unused)) static Host name(Float80 a, uint16_t cw)                                                       \
+    __attribute__((unused)) static Host name(Float80 a, uint16_t cw)                               \
     {                                                                                              \
         Host h = {{0, 0}, {0, 0}, 0};                                                              \
         if (two)                                                                                   \
@@ -53,7 +53,7 @@ typedef struct Host {
 
 /* Store ST0 = a to memory with `insn`, into *out (up to 10 bytes). */
 #define HOSTST(name, insn)                                                                         \
-    __attribute__((unused)) static uint16_t name(Float80 a, uint16_t cw, void *out)                                        \
+    __attribute__((unused)) static uint16_t name(Float80 a, uint16_t cw, void *out)                \
     {                                                                                              \
         uint16_t sw;                                                                               \
         __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[a]\n\t" insn                             \
@@ -66,7 +66,7 @@ typedef struct Host {
 
 /* Load from memory *in with `insn`, result stored as 80 bits. */
 #define HOSTLD(name, insn)                                                                         \
-    __attribute__((unused)) static Host name(const void *in, uint16_t cw)                                                  \
+    __attribute__((unused)) static Host name(const void *in, uint16_t cw)                          \
     {                                                                                              \
         Host h = {{0, 0}, {0, 0}, 0};                                                              \
         __asm__ volatile("fninit\n\tfldcw %[cw]\n\t" insn " (%[i])\n\tfnstsw %[sw]\n\tfnclex\n\t"  \
@@ -79,10 +79,11 @@ typedef struct Host {
 
 /* Constant load. */
 #define HOSTK(name, insn)                                                                          \
-    __attribute__((unused)) static Host name(uint16_t cw)                                                                  \
+    __attribute__((unused)) static Host name(uint16_t cw)                                          \
     {                                                                                              \
         Host h = {{0, 0}, {0, 0}, 0};                                                              \
-        __asm__ volatile("fninit\n\tfldcw %[cw]\n\t" insn "\n\tfnstsw %[sw]\n\tfstpt %[r]\n\tfninit" \
+        __asm__ volatile("fninit\n\tfldcw %[cw]\n\t" insn                                          \
+                         "\n\tfnstsw %[sw]\n\tfstpt %[r]\n\tfninit"                                \
                          : [r] "=m"(h.r), [sw] "=m"(h.sw)                                          \
                          : [cw] "m"(cw)                                                            \
                          : X87_CLOBBERS);                                                          \
@@ -164,15 +165,15 @@ static Float80 rand_f80(void)
     switch (rnd() % 32) {
     case 0: return f80_make(s, 0, 0);
     case 1: return f80_make(s, 0x7fff, 1ull << 63);
-    case 2: return f80_make(s, 0x7fff, m | (1ull << 62));                /* QNaN */
-    case 3: return f80_make(s, 0x7fff, (m & ~(1ull << 62)) | 1);         /* SNaN */
-    case 4: return f80_make(s, 0, m >> (1 + rnd() % 63));                /* denormal */
-    case 5: return f80_make(s, 0, m);                                    /* pseudo-denormal */
-    case 6: return f80_make(s, rnd() % 0x7fff, m >> (1 + rnd() % 8));    /* unnormal etc. */
-    case 7: return f80_make(s, 0x7fff - 1 - rnd() % 64, m);              /* near overflow */
-    case 8: return f80_make(s, 1 + rnd() % 64, m);                       /* near underflow */
-    case 9: return f80_make(s, rnd() % 0x7fff, m);                       /* anywhere */
-    default: return f80_make(s, 16383 - 70 + rnd() % 140, m);           /* ordinary */
+    case 2: return f80_make(s, 0x7fff, m | (1ull << 62));             /* QNaN */
+    case 3: return f80_make(s, 0x7fff, (m & ~(1ull << 62)) | 1);      /* SNaN */
+    case 4: return f80_make(s, 0, m >> (1 + rnd() % 63));             /* denormal */
+    case 5: return f80_make(s, 0, m);                                 /* pseudo-denormal */
+    case 6: return f80_make(s, rnd() % 0x7fff, m >> (1 + rnd() % 8)); /* unnormal etc. */
+    case 7: return f80_make(s, 0x7fff - 1 - rnd() % 64, m);           /* near overflow */
+    case 8: return f80_make(s, 1 + rnd() % 64, m);                    /* near underflow */
+    case 9: return f80_make(s, rnd() % 0x7fff, m);                    /* anywhere */
+    default: return f80_make(s, 16383 - 70 + rnd() % 140, m);         /* ordinary */
     }
 }
 
@@ -200,11 +201,11 @@ static const Float80 edges[] = {
     {1, 0},                          /* smallest denormal */
     {0x7fffffffffffffffull, 0x8000}, /* largest denormal */
     {0x4000000000000000ull, 0},
-    {1ull << 63, 0},                 /* pseudo-denormal */
-    {1ull << 63, 1},                 /* smallest normal */
-    {~0ull, 0x7ffe},                 /* largest finite */
+    {1ull << 63, 0}, /* pseudo-denormal */
+    {1ull << 63, 1}, /* smallest normal */
+    {~0ull, 0x7ffe}, /* largest finite */
     {~0ull, 0xfffe},
-    {1ull << 63, 0x3fff},            /* 1 */
+    {1ull << 63, 0x3fff}, /* 1 */
     {1ull << 63, 0xbfff},
     {0x8000000000000001ull, 0x3fff}, /* 1 + ulp */
     {~0ull, 0x3fff},                 /* 2 - ulp */
@@ -306,12 +307,25 @@ static int run_op2(const char *name, SoftOp2 soft, HostOp2 host, int n, bool use
     return bad;
 }
 
-/* --- Basic arithmetic -------------------------------------------------------------------------- */
+/* --- Basic arithmetic --------------------------------------------------------------------------
+ */
 
-TEST(add) { CHECK_EQ(run_op2("add", f80_add, host_add, 30000, true), 0); }
-TEST(sub) { CHECK_EQ(run_op2("sub", f80_sub, host_sub, 30000, true), 0); }
-TEST(mul) { CHECK_EQ(run_op2("mul", f80_mul, host_mul, 30000, true), 0); }
-TEST(div) { CHECK_EQ(run_op2("div", f80_div, host_div, 30000, true), 0); }
+TEST(add)
+{
+    CHECK_EQ(run_op2("add", f80_add, host_add, 30000, true), 0);
+}
+TEST(sub)
+{
+    CHECK_EQ(run_op2("sub", f80_sub, host_sub, 30000, true), 0);
+}
+TEST(mul)
+{
+    CHECK_EQ(run_op2("mul", f80_mul, host_mul, 30000, true), 0);
+}
+TEST(div)
+{
+    CHECK_EQ(run_op2("div", f80_div, host_div, 30000, true), 0);
+}
 TEST(scale)
 {
     /* FSCALE's interesting range is small integers in ST1; mix those with random operands. */
@@ -343,8 +357,7 @@ static void check_prem(bool one, int n, int *bad)
         Float80 got = one ? f80_prem1(&c, a, b, &cc) : f80_prem(&c, a, b, &cc);
         Host h = one ? host_prem1(a, b, cw) : host_prem(a, b, cw);
         uint16_t want_cc = h.sw & (F80_C0 | F80_C1 | F80_C2 | F80_C3);
-        if (!f80_same(got, h.r) || c.exc != (h.sw & 0x3f) ||
-            (!(c.exc & F80_IE) && cc != want_cc)) {
+        if (!f80_same(got, h.r) || c.exc != (h.sw & 0x3f) || (!(c.exc & F80_IE) && cc != want_cc)) {
             show(one ? "prem1" : "prem", a, b, cw, got, c.exc | cc, h.r, h.sw);
             ++*bad;
         }
@@ -397,7 +410,10 @@ TEST(sqrt)
     CHECK_EQ(bad, 0);
 }
 
-TEST(rndint) { CHECK_EQ(run_op1("rndint", f80_rndint, host_rndint, 40000, false), 0); }
+TEST(rndint)
+{
+    CHECK_EQ(run_op1("rndint", f80_rndint, host_rndint, 40000, false), 0);
+}
 
 TEST(xtract)
 {
@@ -417,7 +433,8 @@ TEST(xtract)
     CHECK_EQ(bad, 0);
 }
 
-/* --- Comparison and classification ------------------------------------------------------------- */
+/* --- Comparison and classification -------------------------------------------------------------
+ */
 
 TEST(compare)
 {
@@ -471,7 +488,8 @@ TEST(fxam)
     CHECK_EQ(bad, 0);
 }
 
-/* --- Conversions ------------------------------------------------------------------------------- */
+/* --- Conversions -------------------------------------------------------------------------------
+ */
 
 TEST(store_float)
 {
@@ -481,8 +499,11 @@ TEST(store_float)
         Float80 a = i < (int)N_EDGES * 4 ? edges[i / 4] : rand_f80();
         if (i >= (int)N_EDGES * 4 && rnd() % 3 == 0) {
             /* exponents around the float32/float64 ranges */
-            int e = rnd() & 1 ? 16383 - 126 - 30 + (int)(rnd() % 60) : 16383 - 1022 - 60 + (int)(rnd() % 100);
-            if (rnd() % 4 == 0) e = rnd() & 1 ? 16383 + 128 - 3 + (int)(rnd() % 6) : 16383 + 1024 - 3 + (int)(rnd() % 6);
+            int e = rnd() & 1 ? 16383 - 126 - 30 + (int)(rnd() % 60)
+                              : 16383 - 1022 - 60 + (int)(rnd() % 100);
+            if (rnd() % 4 == 0)
+                e = rnd() & 1 ? 16383 + 128 - 3 + (int)(rnd() % 6)
+                              : 16383 + 1024 - 3 + (int)(rnd() % 6);
             a = f80_make(rnd() & 1, e, rand_mant());
         }
         uint16_t cw = make_cw(i < (int)N_EDGES * 4 ? i % 4 : (int)(rnd() & 3), (int)(rnd() % 4), 0);
@@ -490,14 +511,16 @@ TEST(store_float)
         uint32_t f = f80_to_f32(&c, a), hf = 0;
         uint16_t sw = host_st32(a, cw, &hf);
         if (f != hf || c.exc != (sw & 0x3f) || c.c1 != !!(sw & F80_C1)) {
-            show("st32", a, a, cw, f80_make(0, 0, f), c.exc | (c.c1 ? 0x200 : 0), f80_make(0, 0, hf), sw);
+            show("st32", a, a, cw, f80_make(0, 0, f), c.exc | (c.c1 ? 0x200 : 0),
+                 f80_make(0, 0, hf), sw);
             bad++;
         }
         c = f80_ctx_from_fcw(cw);
         uint64_t d = f80_to_f64(&c, a), hd = 0;
         sw = host_st64(a, cw, &hd);
         if (d != hd || c.exc != (sw & 0x3f) || c.c1 != !!(sw & F80_C1)) {
-            show("st64", a, a, cw, f80_make(0, 0, d), c.exc | (c.c1 ? 0x200 : 0), f80_make(0, 0, hd), sw);
+            show("st64", a, a, cw, f80_make(0, 0, d), c.exc | (c.c1 ? 0x200 : 0),
+                 f80_make(0, 0, hd), sw);
             bad++;
         }
     }
@@ -514,7 +537,9 @@ TEST(load_float)
         switch (i % 8) {
         case 0: f &= 0x807fffff, d &= 0x800fffffffffffffull; break; /* zero / denormal */
         case 1: f |= 0x7f800000, d |= 0x7ff0000000000000ull; break; /* inf / NaN */
-        case 2: f = (f | 0x7f800000) & 0xffbfffff, d = (d | 0x7ff0000000000000ull) & ~(1ull << 51); break;
+        case 2:
+            f = (f | 0x7f800000) & 0xffbfffff, d = (d | 0x7ff0000000000000ull) & ~(1ull << 51);
+            break;
         case 3: f &= 0xff800000, d &= 0xfff0000000000000ull; break;
         default: break;
         }
@@ -560,24 +585,24 @@ TEST(store_int)
             int16_t v16 = f80_to_i16(&c, a, t);
             uint16_t sw = t ? host_istt16(a, cw, &h16) : host_ist16(a, cw, &h16);
             if (v16 != h16 || c.exc != (sw & 0x3f) || c.c1 != !!(sw & F80_C1)) {
-                show(t ? "istt16" : "ist16", a, a, cw, f80_make(0, 0, (uint16_t)v16), c.exc | (c.c1 ? 0x200 : 0),
-                     f80_make(0, 0, (uint16_t)h16), sw);
+                show(t ? "istt16" : "ist16", a, a, cw, f80_make(0, 0, (uint16_t)v16),
+                     c.exc | (c.c1 ? 0x200 : 0), f80_make(0, 0, (uint16_t)h16), sw);
                 bad++;
             }
             c = f80_ctx_from_fcw(cw);
             int32_t v32 = f80_to_i32(&c, a, t);
             sw = t ? host_istt32(a, cw, &h32) : host_ist32(a, cw, &h32);
             if (v32 != h32 || c.exc != (sw & 0x3f) || c.c1 != !!(sw & F80_C1)) {
-                show(t ? "istt32" : "ist32", a, a, cw, f80_make(0, 0, (uint32_t)v32), c.exc | (c.c1 ? 0x200 : 0),
-                     f80_make(0, 0, (uint32_t)h32), sw);
+                show(t ? "istt32" : "ist32", a, a, cw, f80_make(0, 0, (uint32_t)v32),
+                     c.exc | (c.c1 ? 0x200 : 0), f80_make(0, 0, (uint32_t)h32), sw);
                 bad++;
             }
             c = f80_ctx_from_fcw(cw);
             int64_t v64 = f80_to_i64(&c, a, t);
             sw = t ? host_istt64(a, cw, &h64) : host_ist64(a, cw, &h64);
             if (v64 != h64 || c.exc != (sw & 0x3f) || c.c1 != !!(sw & F80_C1)) {
-                show(t ? "istt64" : "ist64", a, a, cw, f80_make(0, 0, (uint64_t)v64), c.exc | (c.c1 ? 0x200 : 0),
-                     f80_make(0, 0, (uint64_t)h64), sw);
+                show(t ? "istt64" : "ist64", a, a, cw, f80_make(0, 0, (uint64_t)v64),
+                     c.exc | (c.c1 ? 0x200 : 0), f80_make(0, 0, (uint64_t)h64), sw);
                 bad++;
             }
         }
@@ -605,7 +630,8 @@ TEST(bcd)
     shown = 0;
     for (int i = 0; i < 30000 + (int)N_EDGES * 4; i++) {
         Float80 a = i < (int)N_EDGES * 4 ? edges[i / 4] : rand_intish();
-        if (i % 5 == 0 && i >= (int)N_EDGES * 4) a = f80_make(rnd() & 1, 16383 + 56 + (int)(rnd() % 5), rand_mant());
+        if (i % 5 == 0 && i >= (int)N_EDGES * 4)
+            a = f80_make(rnd() & 1, 16383 + 56 + (int)(rnd() % 5), rand_mant());
         uint16_t cw = make_cw(i < (int)N_EDGES * 4 ? i % 4 : (int)(rnd() & 3), 3, 0);
         F80Ctx c = f80_ctx_from_fcw(cw);
         uint8_t got[10], want[10] = {0};
@@ -637,8 +663,8 @@ TEST(constants)
         F80Const k;
         Host (*host)(uint16_t);
     } ks[] = {
-        {F80_CONST_ONE, host_ld1},   {F80_CONST_L2T, host_ldl2t}, {F80_CONST_L2E, host_ldl2e},
-        {F80_CONST_PI, host_ldpi},   {F80_CONST_LG2, host_ldlg2}, {F80_CONST_LN2, host_ldln2},
+        {F80_CONST_ONE, host_ld1},  {F80_CONST_L2T, host_ldl2t}, {F80_CONST_L2E, host_ldl2e},
+        {F80_CONST_PI, host_ldpi},  {F80_CONST_LG2, host_ldlg2}, {F80_CONST_LN2, host_ldln2},
         {F80_CONST_ZERO, host_ldz},
     };
     shown = 0;
@@ -649,7 +675,8 @@ TEST(constants)
                 F80Ctx c = f80_ctx_from_fcw(cw);
                 Float80 got = f80_const(&c, ks[i].k);
                 Host h = ks[i].host(cw);
-                if (!f80_same(got, h.r) || (h.sw & 0x3f)) show("const", got, got, cw, got, 0, h.r, h.sw);
+                if (!f80_same(got, h.r) || (h.sw & 0x3f))
+                    show("const", got, got, cw, got, 0, h.r, h.sw);
                 CHECK(f80_same(got, h.r));
             }
 }
@@ -820,8 +847,11 @@ TEST(f2xm1)
     TransStats st = {0, 0, 0, 0, 0};
     shown = 0;
     for (int i = 0; i < 20000 + (int)N_EDGES; i++) {
-        Float80 a = i < (int)N_EDGES ? edges[i] : rnd() % 8 ? f80_make(rnd() & 1, 16383 - 1 - (int)(rnd() % 70), rand_mant()) : rand_f80();
-        if (f80_classify(a) == F80_NORMAL && f80_exp(a) >= 16383 && !(f80_exp(a) == 16383 && a.mant == 1ull << 63))
+        Float80 a = i < (int)N_EDGES ? edges[i]
+                    : rnd() % 8 ? f80_make(rnd() & 1, 16383 - 1 - (int)(rnd() % 70), rand_mant())
+                                : rand_f80();
+        if (f80_classify(a) == F80_NORMAL && f80_exp(a) >= 16383 &&
+            !(f80_exp(a) == 16383 && a.mant == 1ull << 63))
             continue; /* |x| > 1: undefined */
         uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), rnd() % 4 ? 0 : F80_UE | F80_OE);
         F80Ctx c = f80_ctx_from_fcw(cw);
@@ -869,7 +899,8 @@ TEST(yl2xp1)
             y = edges[i / N_EDGES], x = edges[i % N_EDGES];
         } else {
             y = rand_f80();
-            x = rnd() % 8 ? f80_make(rnd() & 1, 16380 - (int)(rnd() % 80), rand_mant()) : rand_f80();
+            x = rnd() % 8 ? f80_make(rnd() & 1, 16380 - (int)(rnd() % 80), rand_mant())
+                          : rand_f80();
         }
         /* The instruction is defined for |x| < 1 - sqrt(2)/2 only. */
         F80Class cx = f80_classify(x);
