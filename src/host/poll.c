@@ -49,6 +49,16 @@ void poller_unwatch(Poller *p, int fd)
     }
 }
 
+static bool poller_still_watching(const Poller *p, const PollWatch *w)
+{
+    for (int i = 0; i < p->nwatches; i++) {
+        const PollWatch *x = &p->watches[i];
+        if (x->fd == w->fd && x->on_readable == w->on_readable && x->opaque == w->opaque)
+            return true;
+    }
+    return false;
+}
+
 bool poller_wait(Poller *p, int64_t timeout_ns)
 {
     struct pollfd fds[p->nwatches + 1];
@@ -57,8 +67,15 @@ bool poller_wait(Poller *p, int64_t timeout_ns)
     memcpy(snapshot, p->watches, sizeof(PollWatch) * n);
     for (int i = 0; i < n; i++) fds[i] = (struct pollfd){.fd = snapshot[i].fd, .events = POLLIN};
     fds[n] = (struct pollfd){.fd = p->wake_fd[0], .events = POLLIN};
-    int ms = timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000);
-    if (timeout_ns > (int64_t)1 << 40) ms = 1 << 20;
+    /* Round up so a timer deadline is not missed by a sub-millisecond early wakeup; clamp huge
+     * timeouts (no timer armed) before the arithmetic can overflow. */
+    int ms;
+    if (timeout_ns < 0)
+        ms = -1;
+    else if (timeout_ns > (int64_t)1 << 40)
+        ms = 1 << 20;
+    else
+        ms = (int)((timeout_ns + 999999) / 1000000);
     int r = poll(fds, n + 1, ms);
     if (r <= 0) return false;
     bool any = false;
@@ -68,10 +85,13 @@ bool poller_wait(Poller *p, int64_t timeout_ns)
         any = true;
     }
     for (int i = 0; i < n; i++) {
-        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-            snapshot[i].on_readable(snapshot[i].opaque);
-            any = true;
-        }
+        /* POLLNVAL too: a handler reading a closed fd fails and unwatches it, instead of poll
+         * returning at once forever. */
+        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) continue;
+        /* An earlier handler may have removed this watch (and freed its opaque). */
+        if (!poller_still_watching(p, &snapshot[i])) continue;
+        snapshot[i].on_readable(snapshot[i].opaque);
+        any = true;
     }
     return any;
 }
