@@ -6,8 +6,7 @@
 
 #include <string.h>
 
-/* --- 64/128-bit helpers ------------------------------------------------------------------------
- */
+/* --- 64/128-bit helpers ----------------------------------------------------------------------- */
 
 /* Full 64x64 -> 128 product from 32-bit halves, so no compiler extension is needed. */
 void f80i_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
@@ -124,8 +123,7 @@ int f80i_prec(const F80Ctx *c)
     return c->pc == F80_PC_24 ? 24 : c->pc == F80_PC_53 ? 53 : 64;
 }
 
-/* --- Rounding ----------------------------------------------------------------------------------
- */
+/* --- Rounding --------------------------------------------------------------------------------- */
 
 /* Keep the top `prec` bits of (sig:low) and round by rc. *carry reports a carry out of bit 63
  * (sig is then returned as 0), *inexact a discarded non-zero part, *up a magnitude increase. */
@@ -255,8 +253,7 @@ static Float80 repack(F80Ctx *c, Float80 a, int prec)
     return f80i_pack(c, u.sign, u.exp, u.sig, 0, prec);
 }
 
-/* --- NaN rules ---------------------------------------------------------------------------------
- */
+/* --- NaN rules -------------------------------------------------------------------------------- */
 
 static bool cls_nan(F80Class c)
 {
@@ -316,8 +313,7 @@ static Float80 zero80(bool sign)
     return f80_make(sign, 0, 0);
 }
 
-/* --- Basic arithmetic --------------------------------------------------------------------------
- */
+/* --- Basic arithmetic ------------------------------------------------------------------------- */
 
 static Float80 addsub(F80Ctx *c, Float80 a, Float80 b, bool negate_b)
 {
@@ -465,8 +461,7 @@ Float80 f80_sqrt(F80Ctx *c, Float80 a)
     return f80i_pack(c, false, e, qh, ql, f80i_prec(c));
 }
 
-/* --- Remainders --------------------------------------------------------------------------------
- */
+/* --- Remainders ------------------------------------------------------------------------------- */
 
 /* Remainder of x by y with truncated quotient, developing n + 1 quotient bits (n = x.exp -
  * y.exp >= 0). Returns the remainder in units of y's ulp and the quotient's low 64 bits. */
@@ -647,8 +642,7 @@ Float80 f80_xtract(F80Ctx *c, Float80 a, Float80 *e)
     return f80_make(u.sign, 16383, u.sig);
 }
 
-/* --- Comparison --------------------------------------------------------------------------------
- */
+/* --- Comparison ------------------------------------------------------------------------------- */
 
 F80Rel f80_compare(F80Ctx *c, Float80 a, Float80 b, bool quiet)
 {
@@ -683,8 +677,7 @@ uint16_t f80_rel_cc(F80Rel r)
     return cc[r];
 }
 
-/* --- Integer conversions -----------------------------------------------------------------------
- */
+/* --- Integer conversions ---------------------------------------------------------------------- */
 
 Float80 f80_from_i64(int64_t v)
 {
@@ -732,8 +725,7 @@ int64_t f80_to_i64(F80Ctx *c, Float80 a, bool truncate)
     return to_int(c, a, 64, truncate);
 }
 
-/* --- Float32/64 conversions --------------------------------------------------------------------
- */
+/* --- Float32/64 conversions ------------------------------------------------------------------- */
 
 /* Load an IEEE binary format with `fbits` fraction bits and exponent bias `bias`. */
 static Float80 from_ieee(F80Ctx *c, uint64_t bits, int fbits, int ebits)
@@ -799,8 +791,7 @@ uint64_t f80_to_f64(F80Ctx *c, Float80 a)
     return to_ieee(c, a, 52, 11);
 }
 
-/* --- Packed BCD --------------------------------------------------------------------------------
- */
+/* --- Packed BCD ------------------------------------------------------------------------------- */
 
 Float80 f80_from_bcd(const uint8_t bcd[10])
 {
@@ -838,8 +829,7 @@ void f80_to_bcd(F80Ctx *c, Float80 a, uint8_t bcd[10])
     bcd[9] = f80_sign(a) ? 0x80 : 0;
 }
 
-/* --- Constants ---------------------------------------------------------------------------------
- */
+/* --- Constants -------------------------------------------------------------------------------- */
 
 /* The FPU holds its constants with extra precision and rounds them by RC (SDM vol. 1, 8.3.8 and
  * the FLD1/FLDL2T/... page): we keep each one truncated to 64 bits plus whether its exact value

@@ -127,7 +127,7 @@ typedef enum F80Const {
 /* The constant rounded by ctx->rc from the FPU's wider internal value (PC ignored, no flags). */
 Float80 f80_const(const F80Ctx *ctx, F80Const which);
 
-/* --- Arithmetic -------------------------------------------------------------------------------
+/* --- Arithmetic ----------------------------------------------------------------------------------
  * All follow the x87 operand rules: NaN propagation as SDM vol. 1 table 4-7 (an SNaN raises IE
  * and is quieted; of two NaNs the QNaN wins over an SNaN, else the larger significand),
  * unsupported operands and invalid combinations give IE and the real indefinite, denormal
@@ -156,7 +156,7 @@ F80Rel f80_compare(F80Ctx *ctx, Float80 a, Float80 b, bool quiet);
 /* The C3/C2/C0 pattern FCOM leaves for a relation (C1 is cleared by FCOM itself). */
 uint16_t f80_rel_cc(F80Rel r);
 
-/* --- Conversions ------------------------------------------------------------------------------
+/* --- Conversions ---------------------------------------------------------------------------------
  * Integer sources are exact. Integer destinations round by ctx->rc, or truncate (FISTTP); NaNs,
  * infinities, unsupported encodings and out-of-range values give IE and the integer indefinite
  * (the most negative value of the width). Float32/64 loads raise IE for an SNaN (quieting it)
@@ -179,7 +179,7 @@ uint64_t f80_to_f64(F80Ctx *ctx, Float80 a);
 Float80 f80_from_bcd(const uint8_t bcd[10]);
 void f80_to_bcd(F80Ctx *ctx, Float80 a, uint8_t bcd[10]);
 
-/* --- Transcendentals --------------------------------------------------------------------------
+/* --- Transcendentals -----------------------------------------------------------------------------
  * Results are within 1 ulp of a real x87 (which reduces arguments with a 66-bit pi; so do we) and
  * always round by ctx->rc to 64 bits. The trigonometric functions set C2 in *cc and return the
  * operand unchanged when |a| >= 2^63; callers must then leave the stack alone. FPTAN's push is

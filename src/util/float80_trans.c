@@ -178,8 +178,7 @@ static Float80 w_round(F80Ctx *c, W a)
     return f80i_pack(c, a.sign, a.exp + 16383, a.hi, a.lo | 1, 64);
 }
 
-/* --- Series ------------------------------------------------------------------------------------
- */
+/* --- Series ----------------------------------------------------------------------------------- */
 
 /* sin(r) and cos(r) for |r| <= pi/4 by their Taylor series. */
 static void w_sincos(W r, W *s, W *co)
@@ -205,6 +204,7 @@ static void w_sincos(W r, W *s, W *co)
 /* atanh-style series: 2 * (s + s^3/3 + s^5/5 + ...) = ln((1 + s) / (1 - s)), |s| < 0.18. */
 static W w_log_series(W s)
 {
+    if (w_is_zero(s)) return s;
     W s2 = w_mul(s, s), pw = s, sum = s;
     for (uint32_t n = 3; n < 200; n += 2) {
         pw = w_mul(pw, s2);
@@ -253,8 +253,7 @@ static W w_atan01(W t)
     return j ? w_add(tab[j], sum) : sum;
 }
 
-/* --- Trigonometric functions -------------------------------------------------------------------
- */
+/* --- Trigonometric functions ------------------------------------------------------------------ */
 
 /* The x87 reduces by pi/2 approximated with 66 bits (SDM vol. 1, 8.3.10); the same constant gives
  * the same results near multiples of pi/2. 0x3243f6a8885a308d3 = round-down of pi * 2^64. */
@@ -387,8 +386,7 @@ Float80 f80_tan(F80Ctx *c, Float80 a, uint16_t *cc)
     return w_round(c, w_div(s, co));
 }
 
-/* --- FPATAN ------------------------------------------------------------------------------------
- */
+/* --- FPATAN ----------------------------------------------------------------------------------- */
 
 Float80 f80_patan(F80Ctx *c, Float80 y, Float80 x)
 {
@@ -426,8 +424,7 @@ Float80 f80_patan(F80Ctx *c, Float80 y, Float80 x)
     return w_round(c, v);
 }
 
-/* --- Exponential and logarithms ----------------------------------------------------------------
- */
+/* --- Exponential and logarithms --------------------------------------------------------------- */
 
 Float80 f80_2xm1(F80Ctx *c, Float80 a)
 {
