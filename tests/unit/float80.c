@@ -485,6 +485,41 @@ TEST(known_answers)
     }
 }
 
+/* Every entry point on raw random bit patterns, including operands outside an instruction's
+ * defined domain (F2XM1 beyond +-1, FYL2XP1 beyond 1 - sqrt(2)/2): nothing may trap or report
+ * anything but the six flags; run under the sanitizers this also covers undefined behaviour. */
+TEST(robustness)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 20000; i++) {
+        Float80 v[2];
+        for (int k = 0; k < 2; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            v[k].mant = x;
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            v[k].se = (uint16_t)x;
+        }
+        F80Ctx c = {
+            .rc = (uint8_t)(i & 3), .pc = (uint8_t)(i >> 2 & 3), .unmasked = (uint8_t)(i & 0x18)};
+        uint16_t cc;
+        uint8_t bcd[10];
+        Float80 t, u;
+        f80_add(&c, v[0], v[1]), f80_sub(&c, v[0], v[1]), f80_mul(&c, v[0], v[1]);
+        f80_div(&c, v[0], v[1]), f80_sqrt(&c, v[0]), f80_prem(&c, v[0], v[1], &cc);
+        f80_prem1(&c, v[0], v[1], &cc), f80_rndint(&c, v[0]), f80_scale(&c, v[0], v[1]);
+        f80_xtract(&c, v[0], &t), f80_compare(&c, v[0], v[1], i & 1), f80_fxam(v[0]);
+        f80_to_i16(&c, v[0], i & 1), f80_to_i32(&c, v[0], i & 1), f80_to_i64(&c, v[0], i & 1);
+        f80_from_f32(&c, (uint32_t)v[0].mant), f80_from_f64(&c, v[0].mant);
+        f80_to_f32(&c, v[0]), f80_to_f64(&c, v[0]), f80_to_bcd(&c, v[0], bcd);
+        memcpy(bcd, &v[1].mant, 8), memcpy(bcd + 8, &v[1].se, 2), f80_from_bcd(bcd);
+        f80_sin(&c, v[0], &cc), f80_cos(&c, v[0], &cc), f80_tan(&c, v[0], &cc);
+        f80_sincos(&c, v[0], &t, &u, &cc), f80_patan(&c, v[0], v[1]), f80_2xm1(&c, v[0]);
+        f80_yl2x(&c, v[0], v[1]), f80_yl2xp1(&c, v[0], v[1]);
+        CHECK(c.c1 <= 1);
+        CHECK_EQ(c.exc & ~0x3f, 0);
+    }
+}
+
 #if defined(__x86_64__) || defined(__i386__)
 
 /* --- Host x87 access -----------------------------------------------------------------------------
