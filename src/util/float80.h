@@ -40,14 +40,15 @@ enum { F80_PC_24 = 0, F80_PC_53 = 2, F80_PC_64 = 3 };
  *           behaves as 64 bits.
  * unmasked: FCW exception bits that are NOT masked (~FCW & 0x3f). Only OE and UE change what the
  *           library computes: when set, a result that overflows or underflows into an 80-bit
- *           register is returned with its exponent biased by -24576 / +24576 and rounded to the
- *           full precision, and UE is reported for every tiny result, exact or not (SDM vol. 1,
- *           8.5.4 and 8.5.5). Everything else about unmasked exceptions (not writing the
- *           destination on IE/DE/ZE, not storing to memory on OE/UE, raising #MF) is the caller's.
- *           A zeroed context therefore means "all exceptions masked".
- * exc:      accumulated exception flags (F80_IE...). The library only ORs bits in.
- * c1:       set by every operation that rounds: 1 if the result's magnitude was rounded up,
- *           else 0 (the x87 "round-up" C1). Operations that do not round leave it 0.
+ *           register is returned with its exponent biased by -24576 / +24576 (rounded as usual,
+ *           PC included), and UE is reported for every tiny result, exact or not (SDM vol. 1,
+ *           8.5.4 and 8.5.5); a result still out of range after biasing (FSCALE) becomes an
+ *           infinity or a signed zero, as measured on hardware. Everything else about unmasked
+ * exceptions (not writing the destination on IE/DE/ZE, not storing to memory on OE/UE, raising #MF)
+ * is the caller's. A zeroed context therefore means "all exceptions masked". exc:      accumulated
+ * exception flags (F80_IE...). The library only ORs bits in. c1:       set by every operation that
+ * rounds: 1 if the result's magnitude was rounded up, else 0 (the x87 "round-up" C1). Operations
+ * that do not round leave it 0.
  */
 typedef struct F80Ctx {
     uint8_t rc;
