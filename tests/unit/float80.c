@@ -1086,9 +1086,22 @@ TEST(store_int)
 {
     int bad = 0;
     shown = 0;
-    for (int i = 0; i < 30000 + (int)N_EDGES * 4; i++) {
-        Float80 a = i < (int)N_EDGES * 4 ? edges[i / 4] : rand_intish();
-        uint16_t cw = make_cw(i < (int)N_EDGES * 4 ? i % 4 : (int)(rnd() & 3), 3, 0);
+    /* +-2^15, 2^31, 2^63 offset by -1, -1/2, -1/4, 0, 1/4, 1/2, 1 (where representable) */
+    Float80 lim[3 * 2 * 7];
+    int nlim = 0;
+    F80Ctx k = f80_ctx_from_fcw(0x37f);
+    for (int w = 0; w < 3; w++)
+        for (int sgn = 0; sgn < 2; sgn++)
+            for (int off = -4; off <= 4; off++) {
+                if (off == 3 || off == -3) continue;
+                Float80 base = f80_make(sgn, 16383 + (w == 0 ? 15 : w == 1 ? 31 : 63), 1ull << 63);
+                lim[nlim++] = f80_add(&k, base, f80_scale(&k, f80_from_i64(off), f80_from_i64(-2)));
+            }
+    int nfix = (int)N_EDGES + nlim;
+    for (int i = 0; i < 30000 + nfix * 4; i++) {
+        Float80 a = i < nfix * 4 ? (i / 4 < (int)N_EDGES ? edges[i / 4] : lim[i / 4 - (int)N_EDGES])
+                                 : rand_intish();
+        uint16_t cw = make_cw(i < nfix * 4 ? i % 4 : (int)(rnd() & 3), 3, 0);
         for (int t = 0; t < 2; t++) {
             int16_t h16 = 0;
             int32_t h32 = 0;
