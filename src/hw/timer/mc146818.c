@@ -298,8 +298,10 @@ static void rtc_write_reg_b(Rtc *r, uint8_t val)
         for (int i = 0; i <= 9; i += (i < 6 ? 2 : 1)) r->cmos[i] = rtc_time_reg(r, secs, i);
         val &= ~REG_B_UIE; /* setting SET clears UIE */
     }
-    r->cmos[RTC_REG_B] = val;
+    /* Leaving SET: take the registers in the format they were written in, even if this same
+     * write also changes DM or 24/12. */
     if (!(val & REG_B_SET) && (old & REG_B_SET)) rtc_store_time(r, rtc_time_from_regs(r));
+    r->cmos[RTC_REG_B] = val;
 }
 
 static uint32_t rtc_io_read(void *opaque, uint64_t off, unsigned size)
