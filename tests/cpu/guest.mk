@@ -37,9 +37,12 @@ $(O)/%.S.o: tests/cpu/%.S
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
-.SECONDEXPANSION:
-$(O)/%.elf: $(O)/%.c.o $$(patsubst tests/cpu/%.S,$(O)/%.S.o,$$(wildcard tests/cpu/$$*.S)) \
-            $(LIB_OBJS) tests/cpu/lib/link.ld
-	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^) -lgcc
+# One link rule per test: its objects, the library and the linker script.
+define test_rule
+$(O)/$(1).elf: $(O)/$(1).c.o $(if $(wildcard tests/cpu/$(1).S),$(O)/$(1).S.o) $(LIB_OBJS) \
+               tests/cpu/lib/link.ld
+	$$(GUEST_CC) $$(GUEST_LDFLAGS) -o $$@ $$(filter %.o,$$^) -lgcc
+endef
+$(foreach t,$(TESTS),$(eval $(call test_rule,$(t))))
 
 -include $(wildcard $(O)/*.d $(O)/lib/*.d)
