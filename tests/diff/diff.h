@@ -55,9 +55,12 @@
 #define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
 #define FL_CMP   (FL_ARITH | FL_DF)
 
-/* DiffCase.undef: the flags the SDM leaves undefined at the end of the case, plus this bit when
- * a register or memory result (or a flag that fed a later instruction) is undefined. */
-#define DIFF_UNDEF_RESULT 0x80000000u
+/* DiffCase.undef: in the low bits the flags the SDM leaves undefined at the end of the case;
+ * shifted up, those undefined at any instruction boundary (a case that faults stops early);
+ * and DIFF_UNDEF_RESULT when a register or memory result (or a flag that fed a later
+ * instruction) is undefined. */
+#define DIFF_UNDEF_ANY_SHIFT 16
+#define DIFF_UNDEF_RESULT    0x80000000u
 
 enum {
     GRP_ALU,

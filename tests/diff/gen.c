@@ -21,6 +21,7 @@ typedef struct Gen {
     uint32_t xval;     /* value of xreg */
     int first;         /* the next instruction is the first, so initial registers still hold */
     uint32_t undef;    /* flags the SDM leaves undefined so far */
+    uint32_t undef_any; /* flags undefined at any instruction boundary (for faulting cases) */
     int tainted;
 } Gen;
 
@@ -126,6 +127,7 @@ static void fl(Gen *g, uint32_t reads, uint32_t writes, uint32_t undef)
     if (g->undef & reads)
         g->tainted = 1;
     g->undef = (g->undef & ~writes & ~undef) | undef;
+    g->undef_any |= g->undef;
 }
 
 static void done(Gen *g)
@@ -1087,6 +1089,7 @@ static void case_begin(Gen *g, int group, int use_ptrs)
     g->preg = g->xreg = -1;
     g->first = 1;
     g->undef = 0;
+    g->undef_any = 0;
     g->tainted = 0;
     if (use_ptrs && chance(g, 70)) {
         static const int cand[4] = {EBX, EBP, ESI, EDI};
@@ -1106,7 +1109,8 @@ static void case_begin(Gen *g, int group, int use_ptrs)
 
 static void case_end(Gen *g)
 {
-    g->c->undef = g->undef | (g->tainted ? DIFF_UNDEF_RESULT : 0);
+    g->c->undef = g->undef | g->undef_any << DIFF_UNDEF_ANY_SHIFT |
+                  (g->tainted ? DIFF_UNDEF_RESULT : 0);
     if (g->c->code_len == 0) /* a generator gave up: keep the case well formed */
         emit8(g, 0x90);
 }
