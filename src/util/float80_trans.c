@@ -170,12 +170,17 @@ static const W w_pi_2 = {false, 0, 0xc90fdaa22168c234ull, 0xc4c6628b80dc1cd1ull}
 static const W w_ln2 = {false, -1, 0xb17217f7d1cf79abull, 0xc9e3b39803f2f6afull};
 static const W w_log2e = {false, 0, 0xb8aa3b295c17f0bbull, 0xbe87fed0691d3e88ull};
 
-/* Round to the 80-bit result. The working value is never exact here, so the sticky bit is
- * forced on: a true result within 2^-128 of a representable one still raises PE. */
+/* Round to the 80-bit result. The arithmetic above keeps sticky bits, so a working value that
+ * lands on a representable number (y * log2(2^k), or tan(x) for a denormal x, where every
+ * correction term is far below 2^-128) rounds without moving. The x87 reports such results as
+ * inexact all the same (SDM vol. 1, 8.5.6), and hence a denormal one as an underflow. */
 static Float80 w_round(F80Ctx *c, W a)
 {
-    if (w_is_zero(a)) return f80_make(a.sign, 0, 0);
-    return f80i_pack(c, a.sign, a.exp + 16383, a.hi, a.lo | 1, 64);
+    Float80 r =
+        w_is_zero(a) ? f80_make(a.sign, 0, 0) : f80i_pack(c, a.sign, a.exp + 16383, a.hi, a.lo, 64);
+    if (f80_exp(r) == 0 && r.mant) c->exc |= F80_UE;
+    c->exc |= F80_PE;
+    return r;
 }
 
 /* --- Series ----------------------------------------------------------------------------------- */

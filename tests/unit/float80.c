@@ -650,7 +650,13 @@ HOSTK(host_ldz, "fldz")
 
 /* --- Operand generation ---------------------------------------------------------------------- */
 
+/* Fixed seed; FLOAT80_SEED=n in the environment explores other sequences. */
 static uint64_t rng = 0x243f6a8885a308d3ull;
+__attribute__((constructor)) static void float80_seed(void)
+{
+    const char *s = getenv("FLOAT80_SEED");
+    if (s && strtoull(s, NULL, 0)) rng = strtoull(s, NULL, 0);
+}
 static uint64_t rnd(void)
 {
     rng ^= rng << 13;
@@ -674,6 +680,25 @@ static uint64_t rand_mant(void)
     return m | (1ull << 63);
 }
 
+/* Random sign, exponent in [lo, lo + span) and significand, drawn in a fixed order so the
+ * sequence does not depend on the compiler's argument evaluation order. */
+static Float80 rand_exp(int lo, int span)
+{
+    bool s = rnd() & 1;
+    int e = lo + (int)(rnd() % (uint64_t)span);
+    return f80_make(s, e, rand_mant());
+}
+
+/* Random control word: any RC, PC drawn from `pcs` values (1 = 64 bits only), and with
+ * probability 1/4 the exceptions in `unmask` unmasked. */
+static uint16_t rand_cw(int pcs, uint8_t unmask)
+{
+    int rc = (int)(rnd() & 3);
+    int pc = pcs > 1 ? (int)(rnd() % (uint64_t)pcs) : 3;
+    uint8_t um = rnd() % 4 ? 0 : unmask;
+    return (uint16_t)(0x40 | (0x3f & ~um) | pc << 8 | rc << 10);
+}
+
 static Float80 rand_f80(void)
 {
     bool s = rnd() & 1;
@@ -681,15 +706,18 @@ static Float80 rand_f80(void)
     switch (rnd() % 32) {
     case 0: return f80_make(s, 0, 0);
     case 1: return f80_make(s, 0x7fff, 1ull << 63);
-    case 2: return f80_make(s, 0x7fff, m | (1ull << 62));             /* QNaN */
-    case 3: return f80_make(s, 0x7fff, (m & ~(1ull << 62)) | 1);      /* SNaN */
-    case 4: return f80_make(s, 0, m >> (1 + rnd() % 63));             /* denormal */
-    case 5: return f80_make(s, 0, m);                                 /* pseudo-denormal */
-    case 6: return f80_make(s, rnd() % 0x7fff, m >> (1 + rnd() % 8)); /* unnormal etc. */
-    case 7: return f80_make(s, 0x7fff - 1 - rnd() % 64, m);           /* near overflow */
-    case 8: return f80_make(s, 1 + rnd() % 64, m);                    /* near underflow */
-    case 9: return f80_make(s, rnd() % 0x7fff, m);                    /* anywhere */
-    default: return f80_make(s, 16383 - 70 + rnd() % 140, m);         /* ordinary */
+    case 2: return f80_make(s, 0x7fff, m | (1ull << 62));        /* QNaN */
+    case 3: return f80_make(s, 0x7fff, (m & ~(1ull << 62)) | 1); /* SNaN */
+    case 4: return f80_make(s, 0, m >> (1 + rnd() % 63));        /* denormal */
+    case 5: return f80_make(s, 0, m);                            /* pseudo-denormal */
+    case 6: {
+        int e = (int)(rnd() % 0x7fff);
+        return f80_make(s, e, m >> (1 + rnd() % 8)); /* unnormal etc. */
+    }
+    case 7: return f80_make(s, 0x7fff - 1 - rnd() % 64, m);   /* near overflow */
+    case 8: return f80_make(s, 1 + rnd() % 64, m);            /* near underflow */
+    case 9: return f80_make(s, rnd() % 0x7fff, m);            /* anywhere */
+    default: return f80_make(s, 16383 - 70 + rnd() % 140, m); /* ordinary */
     }
 }
 
@@ -697,9 +725,12 @@ static Float80 rand_f80(void)
 static Float80 rand_partner(Float80 a)
 {
     switch (rnd() % 8) {
-    case 0: return f80_make(rnd() & 1, f80_exp(a), a.mant ^ (rnd() & 0xff));
-    case 1: return f80_make(rnd() & 1, f80_exp(a) - rnd() % 70, rand_mant());
-    case 2: return f80_make(rnd() & 1, f80_exp(a) + rnd() % 70, rand_mant());
+    case 0: {
+        bool s = rnd() & 1;
+        return f80_make(s, f80_exp(a), a.mant ^ (rnd() & 0xff));
+    }
+    case 1: return rand_exp(f80_exp(a) - 69, 70);
+    case 2: return rand_exp(f80_exp(a), 70);
     default: return rand_f80();
     }
 }
@@ -849,7 +880,8 @@ TEST(scale)
         int64_t k = (int64_t)(rnd() % 70000) - 35000;
         Float80 b = f80_from_i64(k);
         if (rnd() & 1) b.mant |= rnd() >> (f80_exp(b) - 16383 + 1); /* add a fraction */
-        bad += !check_op2("scale", f80_scale, host_scale, a, b, (int)(rnd() & 3), 3,
+        int rc = (int)(rnd() & 3);
+        bad += !check_op2("scale", f80_scale, host_scale, a, b, rc, 3,
                           rnd() % 4 == 0 ? (F80_OE | F80_UE) : 0);
     }
     CHECK_EQ(bad, 0);
@@ -865,7 +897,7 @@ static void check_prem(bool one, int n, int *bad)
             a = rand_f80();
             b = rand_partner(a);
         }
-        uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), rnd() % 4 ? 0 : F80_UE);
+        uint16_t cw = rand_cw(4, F80_UE);
         F80Ctx c = f80_ctx_from_fcw(cw);
         uint16_t cc;
         Float80 got = one ? f80_prem1(&c, a, b, &cc) : f80_prem(&c, a, b, &cc);
@@ -1016,9 +1048,10 @@ TEST(store_float)
             if (rnd() % 4 == 0)
                 e = rnd() & 1 ? 16383 + 128 - 3 + (int)(rnd() % 6)
                               : 16383 + 1024 - 3 + (int)(rnd() % 6);
-            a = f80_make(rnd() & 1, e, rand_mant());
+            a = rand_exp(e, 1);
         }
-        uint16_t cw = make_cw(i < (int)N_EDGES * 4 ? i % 4 : (int)(rnd() & 3), (int)(rnd() % 4), 0);
+        int rc = i < (int)N_EDGES * 4 ? i % 4 : (int)(rnd() & 3);
+        uint16_t cw = make_cw(rc, (int)(rnd() % 4), 0);
         F80Ctx c = f80_ctx_from_fcw(cw);
         uint32_t f = f80_to_f32(&c, a), hf = 0;
         uint16_t sw = host_st32(a, cw, &hf);
@@ -1055,7 +1088,7 @@ TEST(load_float)
         case 3: f &= 0xff800000, d &= 0xfff0000000000000ull; break;
         default: break;
         }
-        uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), 0);
+        uint16_t cw = rand_cw(4, 0);
         F80Ctx c = f80_ctx_from_fcw(cw);
         Float80 got = f80_from_f32(&c, f);
         Host h = host_ld32(&f, cw);
@@ -1078,7 +1111,7 @@ static Float80 rand_intish(void)
 {
     /* values around the int16/int32/int64 limits and small fractions */
     int top = (int)(rnd() % 70);
-    Float80 a = f80_make(rnd() & 1, 16383 + top - 3 + (int)(rnd() % 4), rand_mant());
+    Float80 a = rand_exp(16383 + top - 3, 4);
     return rnd() % 4 ? a : rand_f80();
 }
 
@@ -1155,8 +1188,7 @@ TEST(bcd)
     shown = 0;
     for (int i = 0; i < 30000 + (int)N_EDGES * 4; i++) {
         Float80 a = i < (int)N_EDGES * 4 ? edges[i / 4] : rand_intish();
-        if (i % 5 == 0 && i >= (int)N_EDGES * 4)
-            a = f80_make(rnd() & 1, 16383 + 56 + (int)(rnd() % 5), rand_mant());
+        if (i % 5 == 0 && i >= (int)N_EDGES * 4) a = rand_exp(16383 + 56, 5);
         uint16_t cw = make_cw(i < (int)N_EDGES * 4 ? i % 4 : (int)(rnd() & 3), 3, 0);
         F80Ctx c = f80_ctx_from_fcw(cw);
         uint8_t got[10], want[10] = {0};
@@ -1263,8 +1295,8 @@ static Float80 rand_angle(void)
 {
     switch (rnd() % 8) {
     case 0: return rand_f80();
-    case 1: return f80_make(rnd() & 1, 16383 - 80 + (int)(rnd() % 80), rand_mant());
-    case 2: return f80_make(rnd() & 1, 16383 + (int)(rnd() % 64), rand_mant());
+    case 1: return rand_exp(16383 - 80, 80);
+    case 2: return rand_exp(16383, 64);
     case 3: {
         /* k * FLDPI/2 +- a few ulps: results dominated by the reduction constant */
         F80Ctx c = f80_ctx_from_fcw(0x37f);
@@ -1273,8 +1305,8 @@ static Float80 rand_angle(void)
         p.mant += rnd() % 5 - 2;
         return p;
     }
-    case 4: return f80_make(rnd() & 1, 16383 + 62 + (int)(rnd() % 3), rand_mant());
-    default: return f80_make(rnd() & 1, 16383 - 3 + (int)(rnd() % 8), rand_mant());
+    case 4: return rand_exp(16383 + 62, 3);
+    default: return rand_exp(16383 - 3, 8);
     }
 }
 
@@ -1284,7 +1316,7 @@ static void trig_test(int which, int n, TransStats *st)
     shown = 0;
     for (int i = 0; i < n + (int)N_EDGES; i++) {
         Float80 a = i < (int)N_EDGES ? edges[i] : rand_angle();
-        uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), rnd() % 4 ? 0 : F80_UE | F80_OE);
+        uint16_t cw = rand_cw(4, F80_UE | F80_OE);
         F80Ctx c = f80_ctx_from_fcw(cw);
         uint16_t cc;
         Host h;
@@ -1357,7 +1389,7 @@ TEST(patan)
             y = rand_f80();
             x = rand_partner(y);
         }
-        uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), rnd() % 4 ? 0 : F80_UE | F80_OE);
+        uint16_t cw = rand_cw(4, F80_UE | F80_OE);
         F80Ctx c = f80_ctx_from_fcw(cw);
         Float80 got = f80_patan(&c, y, x);
         Host h = host_patan(x, y, cw);
@@ -1372,13 +1404,11 @@ TEST(f2xm1)
     TransStats st = {0, 0, 0, 0, 0};
     shown = 0;
     for (int i = 0; i < 20000 + (int)N_EDGES; i++) {
-        Float80 a = i < (int)N_EDGES ? edges[i]
-                    : rnd() % 8 ? f80_make(rnd() & 1, 16383 - 1 - (int)(rnd() % 70), rand_mant())
-                                : rand_f80();
+        Float80 a = i < (int)N_EDGES ? edges[i] : rnd() % 8 ? rand_exp(16383 - 70, 70) : rand_f80();
         if (f80_classify(a) == F80_NORMAL && f80_exp(a) >= 16383 &&
             !(f80_exp(a) == 16383 && a.mant == 1ull << 63))
             continue; /* |x| > 1: undefined */
-        uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), rnd() % 4 ? 0 : F80_UE | F80_OE);
+        uint16_t cw = rand_cw(4, F80_UE | F80_OE);
         F80Ctx c = f80_ctx_from_fcw(cw);
         Float80 got = f80_2xm1(&c, a);
         Host h = host_2xm1(a, cw);
@@ -1400,11 +1430,11 @@ TEST(yl2x)
             y = rand_f80();
             switch (rnd() % 4) {
             case 0: x = rand_f80(); break;
-            case 1: x = f80_make(false, 16383 - (int)(rnd() & 1), rand_mant()); break; /* near 1 */
-            default: x = f80_make(false, 1 + (int)(rnd() % 0x7ffd), rand_mant()); break;
+            case 1: x = f80_abs(rand_exp(16382, 2)); break; /* near 1 */
+            default: x = f80_abs(rand_exp(1, 0x7ffd)); break;
             }
         }
-        uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), rnd() % 4 ? 0 : F80_UE | F80_OE);
+        uint16_t cw = rand_cw(4, F80_UE | F80_OE);
         F80Ctx c = f80_ctx_from_fcw(cw);
         Float80 got = f80_yl2x(&c, y, x);
         Host h = host_yl2x(x, y, cw);
@@ -1424,13 +1454,12 @@ TEST(yl2xp1)
             y = edges[i / N_EDGES], x = edges[i % N_EDGES];
         } else {
             y = rand_f80();
-            x = rnd() % 8 ? f80_make(rnd() & 1, 16380 - (int)(rnd() % 80), rand_mant())
-                          : rand_f80();
+            x = rnd() % 8 ? rand_exp(16380 - 79, 80) : rand_f80();
         }
         /* The instruction is defined for |x| < 1 - sqrt(2)/2 only. */
         F80Class cx = f80_classify(x);
         if ((cx == F80_NORMAL && f80_exp(x) >= 16381) || cx == F80_INF) continue;
-        uint16_t cw = make_cw((int)(rnd() & 3), (int)(rnd() % 4), rnd() % 4 ? 0 : F80_UE | F80_OE);
+        uint16_t cw = rand_cw(4, F80_UE | F80_OE);
         F80Ctx c = f80_ctx_from_fcw(cw);
         Float80 got = f80_yl2xp1(&c, y, x);
         Host h = host_yl2xp1(x, y, cw);
