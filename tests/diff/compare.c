@@ -23,8 +23,7 @@ static const char *const reg_names[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp
 static void *load_file(const char *path, long *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     *len = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -46,8 +45,7 @@ static long parse_results(const char *path, Result *res, uint32_t count, int *en
     long len;
     char *text = load_file(path, &len);
     *ended = 0;
-    if (!text)
-        return -1;
+    if (!text) return -1;
     long n = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         if (!strncmp(line, "END ", 4)) {
@@ -95,8 +93,7 @@ static void flag_names(uint32_t f, char *out)
     out[0] = 0;
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (f & names[i].bit) {
-            if (out[0])
-                strcat(out, " ");
+            if (out[0]) strcat(out, " ");
             strcat(out, names[i].name);
         }
     }
@@ -107,8 +104,7 @@ static void disassemble(FILE *o, const DiffCase *c)
 {
     char path[] = "/tmp/kestrel-diff-XXXXXX";
     int fd = mkstemp(path);
-    if (fd < 0)
-        return;
+    if (fd < 0) return;
     ssize_t w = write(fd, c->code, c->code_len);
     close(fd);
     char cmd[256];
@@ -123,8 +119,7 @@ static void disassemble(FILE *o, const DiffCase *c)
                 in_body = 1;
                 continue;
             }
-            if (!in_body || line[0] == '\n')
-                continue;
+            if (!in_body || line[0] == '\n') continue;
             line[strcspn(line, "\n")] = 0;
             fprintf(o, "#     %s\n", line);
             printed = 1;
@@ -157,7 +152,7 @@ static void print_result(FILE *o, const char *who, const Result *r)
         fprintf(o, " %s=%08x", reg_names[i], r->regs[i]);
     flag_names(r->eflags & FL_CMP, fl);
     fprintf(o, "\n#           eflags=%08x [%s] mem:%s\n", r->eflags, fl,
-           r->mem[0] ? r->mem : " unchanged");
+            r->mem[0] ? r->mem : " unchanged");
 }
 
 /* Describes how two results differ; returns nonzero if they do. */
@@ -169,10 +164,8 @@ static int differ(const Result *a, const Result *b, uint32_t flag_mask, char *wh
         return 1;
     }
     size_t len = 0;
-    if (a->vector != b->vector)
-        len += (size_t)snprintf(why + len, n - len, " vector");
-    if (a->end != b->end)
-        len += (size_t)snprintf(why + len, n - len, " eip");
+    if (a->vector != b->vector) len += (size_t)snprintf(why + len, n - len, " vector");
+    if (a->end != b->end) len += (size_t)snprintf(why + len, n - len, " eip");
     for (int i = 0; i < 8 && len < n; i++)
         if (a->regs[i] != b->regs[i])
             len += (size_t)snprintf(why + len, n - len, " %s", reg_names[i]);
@@ -182,24 +175,22 @@ static int differ(const Result *a, const Result *b, uint32_t flag_mask, char *wh
         flag_names(fd, fl);
         len += (size_t)snprintf(why + len, n - len, " flags(%s)", fl);
     }
-    if (strcmp(a->mem, b->mem) && len < n)
-        len += (size_t)snprintf(why + len, n - len, " memory");
+    if (strcmp(a->mem, b->mem) && len < n) len += (size_t)snprintf(why + len, n - len, " memory");
     return len != 0;
 }
 
-static void print_case(FILE *o, uint32_t idx, const DiffCase *c, const Result *nat, const Result *emu,
-                       const char *label, const char *why)
+static void print_case(FILE *o, uint32_t idx, const DiffCase *c, const Result *nat,
+                       const Result *emu, const char *label, const char *why)
 {
     char fl[64];
     fprintf(o, "# case %u (%s, %u insn):%s\n", idx, diff_group_names[c->group], c->ninsn, why);
     disassemble(o, c);
     fprintf(o, "#   in     ");
     for (int i = 0; i < 8; i++)
-        if (i != 4)
-            fprintf(o, " %s=%08x", reg_names[i], c->regs[i]);
+        if (i != 4) fprintf(o, " %s=%08x", reg_names[i], c->regs[i]);
     flag_names(c->eflags & FL_CMP, fl);
-    fprintf(o, "\n#           eflags=%08x [%s] buffer at %08x, window at %08x seed %08x", c->eflags, fl,
-           DIFF_BUF, DIFF_DATA, c->buf_seed);
+    fprintf(o, "\n#           eflags=%08x [%s] buffer at %08x, window at %08x seed %08x", c->eflags,
+            fl, DIFF_BUF, DIFF_DATA, c->buf_seed);
     for (int p = 0; p < DIFF_PATCHES; p++)
         if (c->patch[p].len)
             fprintf(o, " [%03x..]=%0*x", c->patch[p].off, 2 * c->patch[p].len, c->patch[p].val);
@@ -214,18 +205,15 @@ static void print_case(FILE *o, uint32_t idx, const DiffCase *c, const Result *n
         for (const char *p = both[k]->mem; *p;) {
             unsigned off, val;
             int used;
-            if (sscanf(p, " %x=%x%n", &off, &val, &used) != 2)
-                break;
+            if (sscanf(p, " %x=%x%n", &off, &val, &used) != 2) break;
             p += used;
-            if (off >= DIFF_WIN_SIZE || seen[off])
-                continue;
+            if (off >= DIFF_WIN_SIZE || seen[off]) continue;
             seen[off] = 1;
             fprintf(o, "%s %03x=%02x", any ? "" : "#           before:", off, win[off]);
             any = 1;
         }
     }
-    if (any)
-        fprintf(o, "\n");
+    if (any) fprintf(o, "\n");
     print_result(o, "native", nat);
     print_result(o, label, emu);
 }
@@ -250,7 +238,7 @@ static void kinds_add(Kinds *k, const char *why)
         k->other++;
         return;
     }
-    snprintf(k->why[k->n], sizeof(k->why[0]), "%s", why);
+    snprintf(k->why[k->n], sizeof(k->why[0]), "%.95s", why);
     k->count[k->n++] = 1;
 }
 
@@ -260,15 +248,12 @@ static void kinds_print(Kinds *k)
     for (int shown = 0; shown < 8; shown++) {
         int best = -1;
         for (int i = 0; i < k->n; i++)
-            if (k->count[i] && (best < 0 || k->count[i] > k->count[best]))
-                best = i;
-        if (best < 0)
-            break;
+            if (k->count[i] && (best < 0 || k->count[i] > k->count[best])) best = i;
+        if (best < 0) break;
         printf("%s %u x%s", shown ? ";" : "", k->count[best], k->why[best]);
         k->count[best] = 0;
     }
-    if (k->other)
-        printf("; %u others", k->other);
+    if (k->other) printf("; %u others", k->other);
     printf("\n");
 }
 
@@ -276,18 +261,22 @@ int main(int argc, char **argv)
 {
     const char *label = "guest";
     int force_mask = 0;
+    long show = -1;
     int argi = 1;
     while (argi < argc && argv[argi][0] == '-') {
         if (!strcmp(argv[argi], "--label") && argi + 1 < argc)
             label = argv[++argi];
         else if (!strcmp(argv[argi], "--mask-undefined"))
             force_mask = 1;
+        else if (!strcmp(argv[argi], "--show") && argi + 1 < argc)
+            show = strtol(argv[++argi], NULL, 0);
         else
             break;
         argi++;
     }
     if (argc - argi != 3) {
-        fprintf(stderr, "usage: %s [--label NAME] [--mask-undefined] CASES NATIVE GUEST\n",
+        fprintf(stderr,
+                "usage: %s [--label NAME] [--mask-undefined] [--show CASE] CASES NATIVE GUEST\n",
                 argv[0]);
         return 2;
     }
@@ -311,11 +300,18 @@ int main(int argc, char **argv)
                count);
         return 1;
     }
-    if (ne < 0)
-        ne = 0;
+    if (ne < 0) ne = 0;
     if (ne != (long)count || !emu_end)
         printf("# %s produced %ld of %u results%s\n", label, ne, count,
                emu_end ? "" : " and no END line (crash or timeout?)");
+
+    if (show >= 0) { /* just print one case, whether or not it differs */
+        if (show >= (long)count) return 2;
+        char why[256];
+        differ(&nat[show], &emu[show], FL_CMP, why, sizeof(why));
+        print_case(stdout, (uint32_t)show, &cases[show], &nat[show], &emu[show], label, why);
+        return 0;
+    }
 
     char vendor[13];
     int amd = host_is_amd(vendor);
@@ -339,8 +335,7 @@ int main(int argc, char **argv)
         memset(&kinds, 0, sizeof(kinds));
         for (uint32_t i = 0; i < count; i++) {
             const DiffCase *c = &cases[i];
-            if (c->group != grp)
-                continue;
+            if (c->group != grp) continue;
             uint32_t fmask = FL_CMP;
             if (mask) {
                 if (c->undef & DIFF_UNDEF_RESULT) {
@@ -352,15 +347,13 @@ int main(int argc, char **argv)
             }
             total[grp]++;
             char why[256];
-            if (!differ(&nat[i], &emu[i], fmask, why, sizeof(why)))
-                continue;
+            if (!differ(&nat[i], &emu[i], fmask, why, sizeof(why))) continue;
             bad[grp]++;
             kinds_add(&kinds, why);
             if (shown++ < DETAILS_PER_GROUP && mem)
                 print_case(mem, i, c, &nat[i], &emu[i], label, why);
         }
-        if (mem)
-            fclose(mem);
+        if (mem) fclose(mem);
         all_run += total[grp];
         all_bad += bad[grp];
         all_skipped += skipped[grp];
@@ -369,15 +362,12 @@ int main(int argc, char **argv)
                    total[grp]);
         else
             printf("PASS diff.%s: %u cases\n", diff_group_names[grp], total[grp]);
-        if (bad[grp])
-            kinds_print(&kinds);
-        if (details && dlen)
-            fputs(details, stdout);
+        if (bad[grp]) kinds_print(&kinds);
+        if (details && dlen) fputs(details, stdout);
         free(details);
     }
     printf("# total: %u cases run natively and on %s, %u differ", all_run, label, all_bad);
-    if (all_skipped)
-        printf(", %u skipped (undefined results on this host vendor)", all_skipped);
+    if (all_skipped) printf(", %u skipped (undefined results on this host vendor)", all_skipped);
     printf("\n");
     return all_bad ? 1 : 0;
 }

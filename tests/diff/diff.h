@@ -9,20 +9,20 @@
  * at 32 MiB: free in a 32-bit Linux process and inside the guest's 64 MiB of RAM, above the
  * kernel image that is loaded at 1 MiB.
  */
-#define DIFF_CTL        0x02000000 /* DiffCtl: state in/out, saved host ESP */
-#define DIFF_DATA       0x02001000 /* the data window a case may read and write */
-#define DIFF_STACK_TOP  0x02003000 /* ESP while a case runs (the page below is scratch stack) */
-#define DIFF_CODE       0x02010000 /* case i's code lives at DIFF_CODE + i * DIFF_CODE_STRIDE */
-#define DIFF_AREA_END   0x02400000
+#define DIFF_CTL         0x02000000 /* DiffCtl: state in/out, saved host ESP */
+#define DIFF_DATA        0x02001000 /* the data window a case may read and write */
+#define DIFF_STACK_TOP   0x02003000 /* ESP while a case runs (the page below is scratch stack) */
+#define DIFF_CODE        0x02010000 /* case i's code lives at DIFF_CODE + i * DIFF_CODE_STRIDE */
+#define DIFF_AREA_END    0x02400000
 #define DIFF_CODE_STRIDE 64
-#define DIFF_MAX_CASES  ((DIFF_AREA_END - DIFF_CODE) / DIFF_CODE_STRIDE)
+#define DIFF_MAX_CASES   ((DIFF_AREA_END - DIFF_CODE) / DIFF_CODE_STRIDE)
 
 /* The window is what gets compared; instructions only address its middle DIFF_BUF_SIZE bytes,
  * the guard bytes on either side catch stray writes. */
-#define DIFF_WIN_SIZE   384
-#define DIFF_BUF_OFF    64
-#define DIFF_BUF_SIZE   256
-#define DIFF_BUF        (DIFF_DATA + DIFF_BUF_OFF)
+#define DIFF_WIN_SIZE 384
+#define DIFF_BUF_OFF  64
+#define DIFF_BUF_SIZE 256
+#define DIFF_BUF      (DIFF_DATA + DIFF_BUF_OFF)
 
 /* DiffCtl field offsets, for the assembly side. */
 #define CTL_IN          0x00 /* 8 GPRs in EAX ECX EDX EBX ESP EBP ESI EDI order */

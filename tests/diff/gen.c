@@ -15,12 +15,12 @@ typedef struct Gen {
     DiffCase *c;
     uint8_t win[DIFF_WIN_SIZE]; /* the seeded window, so memory operands can be read back */
     int npatch;
-    uint32_t reserved; /* 32-bit registers no instruction may write */
-    int preg, xreg;    /* base and index register for memory operands, -1 if none */
-    unsigned poff;     /* window offset preg points at */
-    uint32_t xval;     /* value of xreg */
-    int first;         /* the next instruction is the first, so initial registers still hold */
-    uint32_t undef;    /* flags the SDM leaves undefined so far */
+    uint32_t reserved;  /* 32-bit registers no instruction may write */
+    int preg, xreg;     /* base and index register for memory operands, -1 if none */
+    unsigned poff;      /* window offset preg points at */
+    uint32_t xval;      /* value of xreg */
+    int first;          /* the next instruction is the first, so initial registers still hold */
+    uint32_t undef;     /* flags the SDM leaves undefined so far */
     uint32_t undef_any; /* flags undefined at any instruction boundary (for faulting cases) */
     int tainted;
 } Gen;
@@ -102,14 +102,12 @@ static void emit_imm(Gen *g, int size, uint32_t v)
 
 static void opsize(Gen *g, int size)
 {
-    if (size == 16)
-        emit8(g, 0x66);
+    if (size == 16) emit8(g, 0x66);
 }
 
 static void lock_maybe(Gen *g)
 {
-    if (chance(g, 12))
-        emit8(g, 0xf0);
+    if (chance(g, 12)) emit8(g, 0xf0);
 }
 
 /* Segment overrides other than FS/GS: all flat on both sides, and they exercise prefix decode.
@@ -117,15 +115,13 @@ static void lock_maybe(Gen *g)
 static void seg_maybe(Gen *g)
 {
     static const uint8_t segs[] = {0x26, 0x36, 0x3e};
-    if (chance(g, 6))
-        emit8(g, segs[rnd(g, 3)]);
+    if (chance(g, 6)) emit8(g, segs[rnd(g, 3)]);
 }
 
 /* Flag bookkeeping for hosts whose undefined flags we do not model (see compare.c). */
 static void fl(Gen *g, uint32_t reads, uint32_t writes, uint32_t undef)
 {
-    if (g->undef & reads)
-        g->tainted = 1;
+    if (g->undef & reads) g->tainted = 1;
     g->undef = (g->undef & ~writes & ~undef) | undef;
     g->undef_any |= g->undef;
 }
@@ -148,8 +144,7 @@ static int pick_wreg(Gen *g, int size)
 {
     for (;;) {
         int r = (int)rnd(g, 8);
-        if (writable(g, r, size))
-            return r;
+        if (writable(g, r, size)) return r;
     }
 }
 
@@ -157,8 +152,7 @@ static int pick_rreg(Gen *g, int size)
 {
     for (;;) {
         int r = (int)rnd(g, 8);
-        if (size == 8 || r != ESP)
-            return r;
+        if (size == 8 || r != ESP) return r;
     }
 }
 
@@ -201,37 +195,31 @@ static void emit_mem(Gen *g, int regf, unsigned off)
             emit_disp32_abs(g, off, 0);
             return;
         case 1: /* [base] */
-            if (p < 0 || pd != 0 || p == EBP)
-                break;
+            if (p < 0 || pd != 0 || p == EBP) break;
             emit8(g, (regf << 3) | p);
             return;
         case 2: /* [base + disp8] */
-            if (p < 0 || !fits8(pd))
-                break;
+            if (p < 0 || !fits8(pd)) break;
             emit8(g, 0x40 | (regf << 3) | p);
             emit8(g, (uint32_t)pd);
             return;
         case 3: /* [base + disp32] */
-            if (p < 0)
-                break;
+            if (p < 0) break;
             emit8(g, 0x80 | (regf << 3) | p);
             emit_imm(g, 32, (uint32_t)pd);
             return;
         case 4: { /* [base + index*scale + disp8] */
-            if (p < 0 || x < 0)
-                break;
+            if (p < 0 || x < 0) break;
             int ss = (int)rnd(g, 4);
             int d = pd - (int)(g->xval << ss);
-            if (!fits8(d))
-                break;
+            if (!fits8(d)) break;
             emit8(g, 0x44 | (regf << 3));
             emit8(g, (ss << 6) | (x << 3) | p);
             emit8(g, (uint32_t)d);
             return;
         }
         case 5: { /* [index*scale + disp32], no base */
-            if (x < 0)
-                break;
+            if (x < 0) break;
             int ss = (int)rnd(g, 4);
             emit8(g, 0x04 | (regf << 3));
             emit8(g, (ss << 6) | (x << 3) | 5);
@@ -239,18 +227,15 @@ static void emit_mem(Gen *g, int regf, unsigned off)
             return;
         }
         case 6: /* [base + disp8] through a SIB byte without index */
-            if (p < 0 || !fits8(pd))
-                break;
+            if (p < 0 || !fits8(pd)) break;
             emit8(g, 0x44 | (regf << 3));
             emit8(g, (4 << 3) | p);
             emit8(g, (uint32_t)pd);
             return;
         case 7: { /* [base + index*scale] */
-            if (p < 0 || x < 0 || p == EBP)
-                break;
+            if (p < 0 || x < 0 || p == EBP) break;
             int ss = (int)rnd(g, 4);
-            if (pd != (int)(g->xval << ss))
-                break;
+            if (pd != (int)(g->xval << ss)) break;
             emit8(g, 0x04 | (regf << 3));
             emit8(g, (ss << 6) | (x << 3) | p);
             return;
@@ -269,8 +254,7 @@ static void emit_modrm(Gen *g, int regf, Opnd o)
 
 static void patch_mem(Gen *g, unsigned off, int size, uint32_t v)
 {
-    if (g->npatch >= DIFF_PATCHES)
-        return;
+    if (g->npatch >= DIFF_PATCHES) return;
     DiffPatch *p = &g->c->patch[g->npatch++];
     p->off = (uint16_t)off;
     p->len = (uint16_t)(size / 8);
@@ -291,8 +275,7 @@ static uint32_t read_mem(Gen *g, unsigned off, int size)
  * otherwise through a mov emitted in front of the instruction. Returns 0 if not possible. */
 static int set_reg(Gen *g, int reg, int size, uint32_t v)
 {
-    if (!writable(g, reg, size) || (size != 8 && reg == ESP))
-        return 0;
+    if (!writable(g, reg, size) || (size != 8 && reg == ESP)) return 0;
     v &= mask_of(size);
     if (g->first) {
         uint32_t *r = &g->c->regs[size == 8 ? (reg & 3) : reg];
@@ -312,8 +295,7 @@ static int set_reg(Gen *g, int reg, int size, uint32_t v)
 
 static int get_reg(Gen *g, int reg, int size, uint32_t *v)
 {
-    if (!g->first)
-        return 0;
+    if (!g->first) return 0;
     uint32_t r = g->c->regs[size == 8 ? (reg & 3) : reg];
     *v = (size == 8 && reg >= 4 ? r >> 8 : r) & mask_of(size);
     return 1;
@@ -354,8 +336,8 @@ static int sel_or_rand(Gen *g, int sel, int n)
 
 /* ---- ALU: add or adc sbb and sub xor cmp, test, inc dec, neg not ---- */
 
-#define ALU_BIN_VARIANTS (8 * 9 * 3)
-#define ALU_TEST_VARIANTS (5 * 3)
+#define ALU_BIN_VARIANTS    (8 * 9 * 3)
+#define ALU_TEST_VARIANTS   (5 * 3)
 #define ALU_INCDEC_VARIANTS 16
 #define ALU_NEGNOT_VARIANTS 12
 #define ALU_VARIANTS                                                                               \
@@ -379,10 +361,8 @@ static void gen_alu_bin(Gen *g, int sel)
     case 1: /* r/m, r (memory) */
         a = opnd(g, size, enc == 1, wr);
         b = opnd(g, size, 0, 0);
-        if (enc == 1 && wr)
-            lock_maybe(g);
-        if (enc == 1)
-            seg_maybe(g);
+        if (enc == 1 && wr) lock_maybe(g);
+        if (enc == 1) seg_maybe(g);
         opsize(g, size);
         emit8(g, (op << 3) | w);
         emit_modrm(g, b.reg, a);
@@ -391,8 +371,7 @@ static void gen_alu_bin(Gen *g, int sel)
     case 3: /* r, r/m (memory) */
         a = opnd(g, size, 0, wr);
         b = opnd(g, size, enc == 3, 0);
-        if (enc == 3)
-            seg_maybe(g);
+        if (enc == 3) seg_maybe(g);
         opsize(g, size);
         emit8(g, (op << 3) | 2 | w);
         emit_modrm(g, a.reg, b);
@@ -405,8 +384,7 @@ static void gen_alu_bin(Gen *g, int sel)
     case 5: /* r/m, imm */
     case 6:
         a = opnd(g, size, enc == 6, wr);
-        if (enc == 6 && wr)
-            lock_maybe(g);
+        if (enc == 6 && wr) lock_maybe(g);
         opsize(g, size);
         emit8(g, 0x80 | w);
         emit_modrm(g, op, a);
@@ -414,8 +392,7 @@ static void gen_alu_bin(Gen *g, int sel)
         break;
     default: /* r/m, imm8: 0x83 sign-extends; 0x82 is the 8-bit alias of 0x80 */
         a = opnd(g, size, enc == 8, wr);
-        if (enc == 8 && wr)
-            lock_maybe(g);
+        if (enc == 8 && wr) lock_maybe(g);
         opsize(g, size);
         emit8(g, size == 8 ? 0x82 : 0x83);
         emit_modrm(g, op, a);
@@ -465,8 +442,7 @@ static void gen_alu(Gen *g, int sel)
         } else {
             int size = size_of((unsigned)form - 2);
             Opnd a = opnd(g, size, form >= 5, 1);
-            if (a.mem)
-                lock_maybe(g);
+            if (a.mem) lock_maybe(g);
             opsize(g, size);
             emit8(g, 0xfe | (size != 8));
             emit_modrm(g, op, a);
@@ -478,8 +454,7 @@ static void gen_alu(Gen *g, int sel)
     sel -= ALU_INCDEC_VARIANTS;
     int op = sel / 6, size = size_of((unsigned)sel);
     Opnd a = opnd(g, size, (sel / 3) % 2, 1);
-    if (a.mem)
-        lock_maybe(g);
+    if (a.mem) lock_maybe(g);
     opsize(g, size);
     emit8(g, 0xf6 | (size != 8));
     emit_modrm(g, 2 + op, a); /* /2 not, /3 neg */
@@ -490,7 +465,7 @@ static void gen_alu(Gen *g, int sel)
 /* ---- shifts and rotates ---- */
 
 #define SHIFT_VARIANTS (8 * 3 * 3 * 2)
-#define SHXD_VARIANTS (2 * 2 * 2 * 2)
+#define SHXD_VARIANTS  (2 * 2 * 2 * 2)
 
 static int shift_count(Gen *g)
 {
@@ -522,8 +497,7 @@ static void shift_flags(Gen *g, int op, int size, int count)
         return;
     }
     uint32_t un = FL_AF | (c > 1 ? FL_OF : 0);
-    if (op != 7 && c >= size)
-        un |= FL_CF;
+    if (op != 7 && c >= size) un |= FL_CF;
     fl(g, 0, (FL_ARITH | FL_CF) & ~un, un);
 }
 
@@ -531,17 +505,13 @@ static void gen_shift_one(Gen *g, int sel, int count)
 {
     int op = sel / 18, size = size_of((unsigned)sel / 6), form = (sel / 2) % 3;
     Opnd a = opnd(g, size, sel % 2, 1);
-    if (count < 0)
-        count = form == 0 ? 1 : shift_count(g);
-    if (form == 0)
-        count = 1;
-    if (form == 2 && !set_reg(g, ECX, 8, (uint32_t)count))
-        return;
+    if (count < 0) count = form == 0 ? 1 : shift_count(g);
+    if (form == 0) count = 1;
+    if (form == 2 && !set_reg(g, ECX, 8, (uint32_t)count)) return;
     opsize(g, size);
     emit8(g, (form == 0 ? 0xd0 : form == 1 ? 0xc0 : 0xd2) | (size != 8));
     emit_modrm(g, op, a);
-    if (form == 1)
-        emit8(g, (uint32_t)count);
+    if (form == 1) emit8(g, (uint32_t)count);
     shift_flags(g, op, size, count);
     done(g);
 }
@@ -551,16 +521,13 @@ static void gen_shxd(Gen *g, int sel, int count)
     int right = sel / 8, size = (sel / 4) % 2 ? 32 : 16, cl = (sel / 2) % 2;
     Opnd a = opnd(g, size, sel % 2, 1);
     int src = pick_rreg(g, size);
-    if (count < 0)
-        count = shift_count(g);
-    if (cl && !set_reg(g, ECX, 8, (uint32_t)count))
-        return;
+    if (count < 0) count = shift_count(g);
+    if (cl && !set_reg(g, ECX, 8, (uint32_t)count)) return;
     opsize(g, size);
     emit8(g, 0x0f);
     emit8(g, (right ? 0xac : 0xa4) | cl);
     emit_modrm(g, src, a);
-    if (!cl)
-        emit8(g, (uint32_t)count);
+    if (!cl) emit8(g, (uint32_t)count);
     int c = count & 31;
     if (c > size) {
         fl(g, 0, 0, FL_ARITH);
@@ -603,14 +570,13 @@ static void div_operands(Gen *g, int is_signed, int size, uint64_t *dividend, ui
     }
     if (k < 22 && is_signed) { /* the most negative dividend over -1, and its neighbours */
         *divisor = chance(g, 70) ? m : 1;
-        *dividend = (uint64_t)(-((int64_t)1 << (size - 1)) - (int64_t)rnd(g, 2)) +
-                    (chance(g, 50) ? 0 : 1);
+        *dividend =
+            (uint64_t)(-((int64_t)1 << (size - 1)) - (int64_t)rnd(g, 2)) + (chance(g, 50) ? 0 : 1);
         return;
     }
     if (k < 70) {
         uint32_t d = edge_val(g) & m;
-        if (d == 0)
-            d = 1 + rnd(g, 7);
+        if (d == 0) d = 1 + rnd(g, 7);
         if (!is_signed) {
             uint64_t q = edge_val(g) & m;
             uint64_t r = rnd32(g) % d;
@@ -648,8 +614,7 @@ static void gen_muldiv(Gen *g, int sel)
             }
             set_opnd(g, a, size, divisor);
         }
-        if (a.mem)
-            seg_maybe(g);
+        if (a.mem) seg_maybe(g);
         opsize(g, size);
         emit8(g, 0xf6 | (size != 8));
         emit_modrm(g, op, a);
@@ -690,8 +655,7 @@ static void gen_bcd(Gen *g, int sel)
 {
     static const uint8_t ops[4] = {0x27, 0x2f, 0x37, 0x3f}; /* daa das aaa aas */
     sel = sel_or_rand(g, sel, BCD_VARIANTS);
-    if (g->first)
-        set_reg(g, EAX, 16, rnd32(g));
+    if (g->first) set_reg(g, EAX, 16, rnd32(g));
     if (sel < 4) {
         emit8(g, ops[sel]);
         if (sel < 2)
@@ -733,8 +697,7 @@ static void gen_string(Gen *g, int sel)
     static const uint8_t ops[5] = {0xa4, 0xa6, 0xae, 0xac, 0xaa}; /* movs cmps scas lods stos */
     sel = sel_or_rand(g, sel, STRING_VARIANTS);
     int op = sel / 9, size = size_of((unsigned)sel / 3), rep = sel % 3;
-    if (rep && !set_reg(g, ECX, 32, chance(g, 10) ? 0 : 1 + rnd(g, 8)))
-        return;
+    if (rep && !set_reg(g, ECX, 32, chance(g, 10) ? 0 : 1 + rnd(g, 8))) return;
     if (op == 2 && g->first) { /* make scas matches likely */
         uint32_t fill = (g->c->buf_seed >> 8) & 0xff;
         uint32_t v = chance(g, 50) ? fill * 0x01010101u : chance(g, 50) ? 0 : 0xffffffff;
@@ -742,8 +705,7 @@ static void gen_string(Gen *g, int sel)
     }
     if ((op == 0 || op == 1 || op == 3) && chance(g, 12))
         emit8(g, rnd(g, 2) ? 0x26 : 0x36); /* source segment override */
-    if (rep)
-        emit8(g, rep == 1 ? 0xf3 : 0xf2);
+    if (rep) emit8(g, rep == 1 ? 0xf3 : 0xf2);
     opsize(g, size);
     emit8(g, ops[op] | (size != 8));
     if (op == 1 || op == 2)
@@ -770,11 +732,10 @@ static void gen_bitops(Gen *g, int sel)
             a.off = DIFF_BUF_OFF + 72 + rnd(g, 100);
             b = pick_wreg(g, 32);
             int bits = (int)rnd(g, 1024) - 512;
-            uint32_t v = size == 16 ? (rnd32(g) & 0xffff0000) | ((uint32_t)bits & 0xffff)
-                                    : (uint32_t)bits;
+            uint32_t v =
+                size == 16 ? (rnd32(g) & 0xffff0000) | ((uint32_t)bits & 0xffff) : (uint32_t)bits;
             set_reg(g, b, 32, v);
-            if (wr)
-                lock_maybe(g);
+            if (wr) lock_maybe(g);
         } else {
             a.reg = wr ? pick_wreg(g, size) : pick_rreg(g, size);
             b = pick_rreg(g, size);
@@ -788,8 +749,7 @@ static void gen_bitops(Gen *g, int sel)
         sel -= 16;
         int op = sel / 4, size = (sel / 2) % 2 ? 32 : 16;
         Opnd a = opnd(g, size, sel % 2, op != 0);
-        if (a.mem && op)
-            lock_maybe(g);
+        if (a.mem && op) lock_maybe(g);
         opsize(g, size);
         emit8(g, 0x0f);
         emit8(g, 0xba);
@@ -804,12 +764,10 @@ static void gen_bitops(Gen *g, int sel)
         int zero = chance(g, 30);
         if (g->first || b.mem) {
             uint32_t v = zero ? 0 : edge_val(g);
-            if (!zero && (v & mask_of(size)) == 0)
-                v = 1u << rnd(g, (uint32_t)size);
+            if (!zero && (v & mask_of(size)) == 0) v = 1u << rnd(g, (uint32_t)size);
             set_opnd(g, b, size, v);
             uint32_t got;
-            if (!get_opnd(g, b, size, &got) || got == 0)
-                g->tainted = 1;
+            if (!get_opnd(g, b, size, &got) || got == 0) g->tainted = 1;
         } else {
             g->tainted = 1;
         }
@@ -823,8 +781,7 @@ static void gen_bitops(Gen *g, int sel)
         opsize(g, size);
         emit8(g, 0x0f);
         emit8(g, 0xc8 + pick_wreg(g, 32));
-        if (size == 16)
-            g->tainted = 1;
+        if (size == 16) g->tainted = 1;
         fl(g, 0, 0, 0);
     }
     done(g);
@@ -835,8 +792,8 @@ static void gen_bitops(Gen *g, int sel)
 /* Flags each condition code (0x0..0xf) reads. */
 static uint32_t cc_reads(int cc)
 {
-    static const uint32_t r[8] = {FL_OF,         FL_CF, FL_ZF, FL_CF | FL_ZF, FL_SF,
-                                  FL_PF,         FL_SF | FL_OF, FL_SF | FL_OF | FL_ZF};
+    static const uint32_t r[8] = {FL_OF, FL_CF, FL_ZF,         FL_CF | FL_ZF,
+                                  FL_SF, FL_PF, FL_SF | FL_OF, FL_SF | FL_OF | FL_ZF};
     return r[(cc >> 1) & 7];
 }
 
@@ -846,19 +803,15 @@ static uint32_t cc_reads(int cc)
 static void gen_lea(Gen *g, int size, int addr16)
 {
     int dst = pick_wreg(g, size);
-    if (addr16)
-        emit8(g, 0x67);
+    if (addr16) emit8(g, 0x67);
     opsize(g, size);
     emit8(g, 0x8d);
     int mod = (int)rnd(g, 3), rm = (int)rnd(g, 8);
     emit8(g, (mod << 6) | (dst << 3) | rm);
-    if (!addr16 && rm == 4)
-        emit8(g, rnd(g, 256));
+    if (!addr16 && rm == 4) emit8(g, rnd(g, 256));
     int disp = mod == 1 ? 8 : mod == 2 ? (addr16 ? 16 : 32) : 0;
-    if (mod == 0 && ((addr16 && rm == 6) || (!addr16 && rm == 5)))
-        disp = addr16 ? 16 : 32;
-    if (mod == 0 && !addr16 && rm == 4 && (g->c->code[g->c->code_len - 1] & 7) == 5)
-        disp = 32;
+    if (mod == 0 && ((addr16 && rm == 6) || (!addr16 && rm == 5))) disp = addr16 ? 16 : 32;
+    if (mod == 0 && !addr16 && rm == 4 && (g->c->code[g->c->code_len - 1] & 7) == 5) disp = 32;
     emit_imm(g, disp, rnd(g, 2) ? edge_val(g) : rnd32(g));
     fl(g, 0, 0, 0);
 }
@@ -870,8 +823,7 @@ static void gen_misc(Gen *g, int sel)
         int size = size_of((unsigned)sel / 2);
         Opnd a = opnd(g, size, sel % 2, 1);
         int b = pick_wreg(g, size);
-        if (a.mem)
-            lock_maybe(g);
+        if (a.mem) lock_maybe(g);
         opsize(g, size);
         emit8(g, 0x0f);
         emit8(g, 0xc0 | (size != 8));
@@ -886,10 +838,8 @@ static void gen_misc(Gen *g, int sel)
         Opnd a = opnd(g, size, sel % 2, 1);
         int b = pick_rreg(g, size);
         uint32_t v;
-        if (chance(g, 50) && get_opnd(g, a, size, &v))
-            set_reg(g, EAX, size, v);
-        if (a.mem)
-            lock_maybe(g);
+        if (chance(g, 50) && get_opnd(g, a, size, &v)) set_reg(g, EAX, size, v);
+        if (a.mem) lock_maybe(g);
         opsize(g, size);
         emit8(g, 0x0f);
         emit8(g, 0xb0 | (size != 8));
@@ -914,8 +864,7 @@ static void gen_misc(Gen *g, int sel)
         int cc = sel / 4, size = (sel / 2) % 2 ? 32 : 16;
         Opnd b = opnd(g, size, sel % 2, 0);
         int dst = pick_wreg(g, size);
-        if (b.mem)
-            seg_maybe(g);
+        if (b.mem) seg_maybe(g);
         opsize(g, size);
         emit8(g, 0x0f);
         emit8(g, 0x40 | cc);
@@ -993,8 +942,7 @@ static void gen_misc(Gen *g, int sel)
         int size = size_of((unsigned)sel), form = sel / 3, w = size != 8;
         if (form < 2) { /* 88/89 r/m, r */
             Opnd a = opnd(g, size, form, 1);
-            if (a.mem)
-                seg_maybe(g);
+            if (a.mem) seg_maybe(g);
             opsize(g, size);
             emit8(g, 0x88 | w);
             emit_modrm(g, pick_rreg(g, size), a);
@@ -1033,11 +981,14 @@ static void gen_misc(Gen *g, int sel)
     sel -= 1;
     if (sel < 4) { /* #UD: ud2, lock on a register operand, lock on bt, lea with a register */
         static const uint8_t ud[4][4] = {
-            {2, 0x0f, 0x0b}, {3, 0xf0, 0x01, 0xc8}, {3, 0xf0, 0x0f, 0xa3}, {2, 0x8d, 0xc0}};
+            {2, 0x0f, 0x0b}, {3, 0xf0, 0x01, 0xc8}, {3, 0xf0, 0x0f, 0xba}, {2, 0x8d, 0xc0}};
         for (int i = 1; i <= ud[sel][0]; i++)
             emit8(g, ud[sel][i]);
-        if (sel == 2)
-            emit8(g, 0x05), emit_disp32_abs(g, pick_off(g, 32), 0);
+        if (sel == 2) { /* lock bt dword [abs], imm8 */
+            emit8(g, 0x25);
+            emit_disp32_abs(g, pick_off(g, 32), 0);
+            emit8(g, rnd(g, 32));
+        }
         done(g);
         return;
     }
@@ -1109,8 +1060,8 @@ static void case_begin(Gen *g, int group, int use_ptrs)
 
 static void case_end(Gen *g)
 {
-    g->c->undef = g->undef | g->undef_any << DIFF_UNDEF_ANY_SHIFT |
-                  (g->tainted ? DIFF_UNDEF_RESULT : 0);
+    g->c->undef =
+        g->undef | g->undef_any << DIFF_UNDEF_ANY_SHIFT | (g->tainted ? DIFF_UNDEF_RESULT : 0);
     if (g->c->code_len == 0) /* a generator gave up: keep the case well formed */
         emit8(g, 0x90);
 }
@@ -1128,8 +1079,7 @@ static void sweep(Gen *g, int group, GenFn fn, int variants, int reps)
     for (int r = 0; r < reps; r++) {
         for (int v = 0; v < variants; v++) {
             case_begin(g, group, group != GRP_STRING);
-            if (group == GRP_STRING)
-                string_regs(g);
+            if (group == GRP_STRING) string_regs(g);
             fn(g, v);
             case_end(g);
         }
@@ -1141,8 +1091,7 @@ static void sequences(Gen *g, int group, GenFn fn, int n, int maxn)
 {
     for (int i = 0; i < n; i++) {
         case_begin(g, group, group != GRP_STRING);
-        if (group == GRP_STRING)
-            string_regs(g);
+        if (group == GRP_STRING) string_regs(g);
         int k = 2 + (int)rnd(g, (uint32_t)maxn - 1);
         for (int j = 0; j < k && room(g, 24); j++) {
             if (group == GRP_STRING && chance(g, 15))
@@ -1164,8 +1113,7 @@ static void gen_bcd_seq(Gen *g, int sel)
 
 static void gen_any(Gen *g, int sel)
 {
-    static const GenFn fns[6] = {gen_alu, gen_shift, gen_muldiv, gen_bcd_seq, gen_bitops,
-                                 gen_misc};
+    static const GenFn fns[6] = {gen_alu, gen_shift, gen_muldiv, gen_bcd_seq, gen_bitops, gen_misc};
     static const int weight[6] = {30, 25, 10, 8, 12, 15};
     int r = (int)rnd(g, 100), i = 0;
     while (r >= weight[i])
@@ -1229,8 +1177,8 @@ int main(int argc, char **argv)
     }
     DiffHeader h = {DIFF_MAGIC, ncases, sizeof(DiffCase), SEED};
     FILE *f = fopen(argv[1], "wb");
-    if (!f || fwrite(&h, sizeof(h), 1, f) != 1 || fwrite(cases, sizeof(*cases), ncases, f) != ncases ||
-        fclose(f) != 0) {
+    if (!f || fwrite(&h, sizeof(h), 1, f) != 1 ||
+        fwrite(cases, sizeof(*cases), ncases, f) != ncases || fclose(f) != 0) {
         perror(argv[1]);
         return 1;
     }

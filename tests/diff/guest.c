@@ -61,8 +61,7 @@ int guest_exception(struct ExcFrame *f)
      * EIP/CS/EFLAGS triple. */
     uint32_t esp = (uint32_t)(uintptr_t)&f->eip + 12;
     uint32_t regs[8] = {f->eax, f->ecx, f->edx, f->ebx, esp, f->ebp, f->esi, f->edi};
-    if (diff_fault(f->vector, f->eip, f->eflags, regs))
-        return 1;
+    if (diff_fault(f->vector, f->eip, f->eflags, regs)) return 1;
     static const char msg[] = "ERROR guest harness faulted, vector ";
     out_debugcon(msg, sizeof(msg) - 1);
     char v[3] = {"0123456789abcdef"[(f->vector >> 4) & 15], "0123456789abcdef"[f->vector & 15],
@@ -79,8 +78,8 @@ static void setup_idt(void)
     for (int v = 0; v < 32; v++) {
         uint32_t h = guest_exc_stubs[v];
         /* 32-bit interrupt gate, DPL 0, present, selector 0x08. */
-        idt[v] = (h & 0xffff) | (0x08u << 16) | ((uint64_t)0x8e00 << 32) |
-                 ((uint64_t)(h >> 16) << 48);
+        idt[v] =
+            (h & 0xffff) | (0x08u << 16) | ((uint64_t)0x8e00 << 32) | ((uint64_t)(h >> 16) << 48);
     }
     struct __attribute__((packed)) {
         uint16_t limit;

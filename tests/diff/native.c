@@ -24,7 +24,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
     (void)si;
     ucontext_t *uc = ctx;
     greg_t *gr = uc->uc_mcontext.gregs;
-    uint32_t regs[8] = {gr[REG_EAX], gr[REG_ECX], gr[REG_EDX], gr[REG_EBX],
+    uint32_t regs[8] = {gr[REG_EAX],  gr[REG_ECX], gr[REG_EDX], gr[REG_EBX],
                         gr[REG_UESP], gr[REG_EBP], gr[REG_ESI], gr[REG_EDI]};
     if (!diff_fault((uint32_t)gr[REG_TRAPNO], (uint32_t)gr[REG_EIP], (uint32_t)gr[REG_EFL], regs)) {
         static const char msg[] = "ERROR native harness faulted\n";

@@ -24,8 +24,7 @@ static void put_str(DiffOut out, const char *s)
 
 int diff_fault(uint32_t vector, uint32_t eip, uint32_t eflags, const uint32_t regs[8])
 {
-    if (!CTL->in_case)
-        return 0;
+    if (!CTL->in_case) return 0;
     for (int i = 0; i < 8; i++)
         CTL->out[i] = regs[i];
     CTL->out_eflags = eflags;
@@ -83,8 +82,7 @@ static void run_case(const DiffCase *c, uint32_t index, DiffOut out)
     *p++ = ' ';
     p = put_hex(p, CTL->out_eflags, 8);
     for (unsigned i = 0; i < DIFF_WIN_SIZE; i++) {
-        if (win[i] == initial_window[i])
-            continue;
+        if (win[i] == initial_window[i]) continue;
         *p++ = ' ';
         p = put_hex(p, i, 3);
         *p++ = '=';

@@ -110,8 +110,8 @@ static uint32_t rnd32(void)
 
 static uint32_t edge_val(void)
 {
-    static const uint32_t e[] = {0,      1,          2,          0x7f,       0x80,      0xff,
-                                 0x7fff, 0x8000,     0xffff,     0x7fffffff, 0x80000000, 0xffffffff};
+    static const uint32_t e[] = {0,      1,      2,      0x7f,       0x80,       0xff,
+                                 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff};
     switch (rnd32() % 6) {
     case 0: return e[rnd32() % 12];
     case 1: return (rnd32() & 0xffffff00) | (e[rnd32() % 12] & 0xff);
@@ -145,12 +145,9 @@ static uint32_t szp(uint32_t r, int size)
 {
     uint32_t f = 0;
     r &= mask(size);
-    if (r == 0)
-        f |= FL_ZF;
-    if (msb(r, size))
-        f |= FL_SF;
-    if (!__builtin_parity(r & 0xff))
-        f |= FL_PF;
+    if (r == 0) f |= FL_ZF;
+    if (msb(r, size)) f |= FL_SF;
+    if (!__builtin_parity(r & 0xff)) f |= FL_PF;
     return f;
 }
 
@@ -161,8 +158,7 @@ static uint32_t flag(int cond, uint32_t bit)
 
 static uint32_t get(const St *s, int reg, int size)
 {
-    if (size == 8 && reg >= 4)
-        return (s->r[reg - 4] >> 8) & 0xff;
+    if (size == 8 && reg >= 4) return (s->r[reg - 4] >> 8) & 0xff;
     return s->r[reg] & mask(size);
 }
 
@@ -198,8 +194,7 @@ static void check_one(Check *c, const St *in, Model model, const void *arg)
     jit_run(&got);
     c->runs++;
     want.fl &= FL_ARITH | FL_DF;
-    if (!memcmp(want.r, got.r, sizeof(want.r)) && want.fl == got.fl && want.de == got.de)
-        return;
+    if (!memcmp(want.r, got.r, sizeof(want.r)) && want.fl == got.fl && want.de == got.de) return;
     if (c->bad++ < 3) {
         printf("# %s: in", c->name);
         for (int i = 0; i < 8; i++)
@@ -244,8 +239,7 @@ static void m_logic(St *s, const void *arg)
     case 6: r = a ^ b; break;
     default: r = a & b; break; /* test */
     }
-    if (o->op != 8)
-        put(s, EBX, o->size, r);
+    if (o->op != 8) put(s, EBX, o->size, r);
     s->fl = set_arith(s->fl, FL_ARITH, szp(r, o->size)); /* CF = OF = AF = 0 */
 }
 
@@ -339,8 +333,7 @@ static void m_shift(St *s, const void *arg)
     int n = o->size;
     uint32_t m = mask(n), x = get(s, EBX, n), c = get(s, ECX, 8) & 31, r, cf, of;
     uint32_t cfin = s->fl & FL_CF;
-    if (c == 0)
-        return;
+    if (c == 0) return;
     switch (o->op) {
     case 0: /* rol */
     case 1: /* ror */ {
@@ -391,15 +384,13 @@ static void m_shift(St *s, const void *arg)
         int64_t v = sx(x, n);
         r = (uint32_t)(v >> (c < (uint32_t)n ? c : (uint32_t)n - 1)) & m;
         cf = c < (uint32_t)n ? (uint32_t)(v >> (c - 1)) & 1 : msb(x, n);
-        if (c >= (uint32_t)n)
-            r = msb(x, n) ? m : 0;
+        if (c >= (uint32_t)n) r = msb(x, n) ? m : 0;
         of = 0;
         break;
     }
     }
     put(s, EBX, n, r);
-    s->fl = set_arith(s->fl, FL_ARITH,
-                      szp(r, n) | flag(cf, FL_CF) | flag(of, FL_OF) | FL_AF);
+    s->fl = set_arith(s->fl, FL_ARITH, szp(r, n) | flag(cf, FL_CF) | flag(of, FL_OF) | FL_AF);
 }
 
 /* SHLD/SHRD EBX, EDX, CL. */
@@ -409,8 +400,7 @@ static void m_shxd(St *s, const void *arg)
     int n = o->size, right = o->op;
     uint32_t m = mask(n), x = get(s, EBX, n), y = get(s, EDX, n), c = get(s, ECX, 8) & 31;
     uint32_t r, cf, of;
-    if (c == 0)
-        return;
+    if (c == 0) return;
     if (c <= (uint32_t)n) {
         if (!right) {
             r = ((uint64_t)x << c | (uint64_t)y >> (n - c)) & m;
@@ -433,8 +423,7 @@ static void m_shxd(St *s, const void *arg)
         cf = 0;
     }
     put(s, EBX, n, r);
-    s->fl = set_arith(s->fl, FL_ARITH,
-                      szp(r, n) | flag(cf, FL_CF) | flag(of, FL_OF) | FL_AF);
+    s->fl = set_arith(s->fl, FL_ARITH, szp(r, n) | flag(cf, FL_CF) | flag(of, FL_OF) | FL_AF);
 }
 
 /* ---- BT family (EBX, EDX or imm): only CF changes ---- */
@@ -478,7 +467,7 @@ static void m_bcd(St *s, const void *arg)
     uint32_t ax = get(s, EAX, 16), al = ax & 0xff, ah = ax >> 8;
     uint32_t cf = s->fl & FL_CF, af = s->fl & FL_AF, fl;
     switch (o->op) {
-    case 0x27: /* daa */
+    case 0x27:   /* daa */
     case 0x2f: { /* das */
         int sub = o->op == 0x2f;
         uint32_t r = al, ncf = 0, naf = 0;
@@ -491,14 +480,13 @@ static void m_bcd(St *s, const void *arg)
             r = (sub ? r - 0x60 : r + 0x60) & 0xff;
             ncf = 1;
         }
-        if (cf)
-            ncf = 1;
+        if (cf) ncf = 1;
         uint32_t of = sub ? (al & 0x80) && !(r & 0x80) : !(al & 0x80) && (r & 0x80);
         put(s, EAX, 8, r);
         fl = szp(r, 8) | flag(ncf, FL_CF) | flag(naf, FL_AF) | flag(of, FL_OF);
         break;
     }
-    case 0x37: /* aaa */
+    case 0x37:   /* aaa */
     case 0x3f: { /* aas: a 16-bit add/sub of 0x106 (or 0) sets SF ZF PF OF */
         int adj = (al & 0xf) > 9 || af, sub = o->op == 0x3f;
         uint32_t k = adj ? 0x106 : 0;
@@ -506,8 +494,7 @@ static void m_bcd(St *s, const void *arg)
         uint32_t of = sub ? ((ax ^ k) & (ax ^ r) & 0x8000) : ((ax ^ r) & (k ^ r) & 0x8000);
         put(s, EAX, 16, r & 0xff0f);
         fl = flag(r == 0, FL_ZF) | flag(r & 0x8000, FL_SF) |
-             flag(!__builtin_parity(r & 0xff), FL_PF) | flag(of, FL_OF) |
-             flag(adj, FL_CF | FL_AF);
+             flag(!__builtin_parity(r & 0xff), FL_PF) | flag(of, FL_OF) | flag(adj, FL_CF | FL_AF);
         break;
     }
     case 0xd4: /* aam */
@@ -547,8 +534,7 @@ static void run_random(const char *name, const uint8_t *insn, int len, Model mod
     for (unsigned i = 0; i < n; i++) {
         St s;
         random_state(&s);
-        if (tweak)
-            tweak(&s);
+        if (tweak) tweak(&s);
         check_one(&c, &s, model, op);
     }
     report(&c);
@@ -562,8 +548,7 @@ static void small_count(St *s)
 /* Valid divisions most of the time: a high half below the divisor. */
 static void div_input(St *s)
 {
-    if (rnd32() % 4)
-        s->r[EDX] = rnd32() % 4 ? s->r[EBX] / 2 : 0;
+    if (rnd32() % 4) s->r[EDX] = rnd32() % 4 ? s->r[EBX] / 2 : 0;
     if (rnd32() % 4 == 0)
         s->r[EAX] = (s->r[EAX] & 0xffff0000) | ((s->r[EBX] & 0xff) >> 1) << 8 | (s->r[EAX] & 0xff);
 }
@@ -573,11 +558,9 @@ static const int sizes[3] = {8, 16, 32};
 static int mk(uint8_t *b, int size, int op0, int op1)
 {
     int n = 0;
-    if (size == 16)
-        b[n++] = 0x66;
+    if (size == 16) b[n++] = 0x66;
     b[n++] = (uint8_t)op0;
-    if (op1 >= 0)
-        b[n++] = (uint8_t)op1;
+    if (op1 >= 0) b[n++] = (uint8_t)op1;
     return n;
 }
 
@@ -610,8 +593,7 @@ int main(void)
     for (int si = 0; si < 3; si++) {
         int n = sizes[si], w = n != 8;
         for (int op = 1; op <= 8; op++) {
-            if (!logic_names[op][0])
-                continue;
+            if (!logic_names[op][0]) continue;
             Op o = {op, n, 0};
             int len = mk(insn, n, op == 8 ? 0x84 | w : (op << 3) | w, 0xd3); /* op ebx, edx */
             snprintf(name, sizeof(name), "%s%d", logic_names[op], n);
@@ -633,8 +615,7 @@ int main(void)
             snprintf(name, sizeof(name), "%s%d", op == 6 ? "div" : "idiv", n);
             run_random(name, insn, len, m_div, &o, 100000, div_input);
         }
-        if (n == 8)
-            continue;
+        if (n == 8) continue;
         Op o2 = {6, n, 0};
         int len = mk(insn, n, 0x0f, 0xaf);
         insn[len++] = 0xd3; /* imul edx, ebx */
