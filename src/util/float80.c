@@ -8,14 +8,21 @@
 
 /* --- 64/128-bit helpers ----------------------------------------------------------------------- */
 
-/* Full 64x64 -> 128 product from 32-bit halves, so no compiler extension is needed. */
+/* Full 64x64 -> 128 product: the compiler's 128-bit type where there is one, else 32-bit
+ * halves. */
 void f80i_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
 {
+#ifdef __SIZEOF_INT128__
+    unsigned __int128 p = (unsigned __int128)a * b;
+    *hi = (uint64_t)(p >> 64);
+    *lo = (uint64_t)p;
+#else
     uint64_t al = (uint32_t)a, ah = a >> 32, bl = (uint32_t)b, bh = b >> 32;
     uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
     uint64_t mid = (ll >> 32) + (uint32_t)lh + (uint32_t)hl;
     *lo = (mid << 32) | (uint32_t)ll;
     *hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+#endif
 }
 
 /* (hi:lo) / d for a normalised d (bit 63 set) and hi < d: schoolbook division in base 2^32

@@ -4,6 +4,8 @@
 
 #include "util/float80_int.h"
 
+#include <stddef.h>
+
 /*
  * Working precision: sign * (hi:lo) * 2^(exp - 127), bit 127 set unless the value is zero. The
  * series below lose a few units of 2^-128, far below the 2^-64 that the final rounding keeps,
@@ -185,25 +187,18 @@ static Float80 w_round(F80Ctx *c, W a)
 
 /* --- Series ----------------------------------------------------------------------------------- */
 
-/* sin(r) and cos(r) for |r| <= pi/4 by their Taylor series. */
-static void w_sincos(W r, W *s, W *co)
+/* sin(r) (odd = true) or cos(r) for |r| <= pi/4 by its Taylor series. */
+static W w_sin_or_cos(W r, bool odd)
 {
     W r2 = w_mul(r, r);
-    W term = r, sum = r;
-    for (uint32_t n = 2; n < 60; n += 2) {
-        term = w_div_small(w_mul(term, r2), n * (n + 1));
-        sum = w_add(sum, (n / 2) & 1 ? w_neg(term) : term);
-        if (term.exp < sum.exp - 140) break;
-    }
-    *s = sum;
     W one = w_from_u64(1, 0);
-    term = one, sum = one;
-    for (uint32_t n = 1; n < 60; n += 2) {
+    W term = odd ? r : one, sum = term;
+    for (uint32_t n = odd ? 2 : 1, k = 1; n < 60; n += 2, k++) {
         term = w_div_small(w_mul(term, r2), n * (n + 1));
-        sum = w_add(sum, ((n + 1) / 2) & 1 ? w_neg(term) : term);
-        if (term.exp < -140) break;
+        sum = w_add(sum, k & 1 ? w_neg(term) : term);
+        if (term.exp < sum.exp - 136) break;
     }
-    *co = sum;
+    return sum;
 }
 
 /* atanh-style series: 2 * (s + s^3/3 + s^5/5 + ...) = ln((1 + s) / (1 - s)), |s| < 0.18. */
@@ -332,28 +327,30 @@ static bool trig_special(F80Ctx *c, Float80 a, uint16_t *cc, Float80 *res, TrigF
     return false;
 }
 
+/* sin and/or cos of a finite operand below 2^63 (either output may be NULL). */
 static void trig_eval(Float80 a, W *s, W *co)
 {
     F80Unpacked u = f80i_unpack(a);
     unsigned k;
     W r = reduce(u, &k);
-    W sr, cr;
-    w_sincos(r, &sr, &cr);
-    switch (k & 3) {
-    case 0: *s = sr, *co = cr; break;
-    case 1: *s = cr, *co = w_neg(sr); break;
-    case 2: *s = w_neg(sr), *co = w_neg(cr); break;
-    default: *s = w_neg(cr), *co = sr; break;
+    /* Quadrant k: sin x = sin r, cos r, -sin r, -cos r; cos x = cos r, -sin r, -cos r, sin r. */
+    if (s) {
+        *s = w_sin_or_cos(r, !(k & 1));
+        if ((k & 2) != 0) *s = w_neg(*s);
+        if (u.sign) *s = w_neg(*s);
     }
-    if (u.sign) *s = w_neg(*s);
+    if (co) {
+        *co = w_sin_or_cos(r, k & 1);
+        if (((k + 1) & 2) != 0) *co = w_neg(*co);
+    }
 }
 
 Float80 f80_sin(F80Ctx *c, Float80 a, uint16_t *cc)
 {
     Float80 r;
     if (trig_special(c, a, cc, &r, TRIG_SIN)) return r;
-    W s, co;
-    trig_eval(a, &s, &co);
+    W s;
+    trig_eval(a, &s, NULL);
     return w_round(c, s);
 }
 
@@ -361,8 +358,8 @@ Float80 f80_cos(F80Ctx *c, Float80 a, uint16_t *cc)
 {
     Float80 r;
     if (trig_special(c, a, cc, &r, TRIG_COS)) return r;
-    W s, co;
-    trig_eval(a, &s, &co);
+    W co;
+    trig_eval(a, NULL, &co);
     return w_round(c, co);
 }
 
