@@ -9,7 +9,7 @@ struct kt_tss kt_tss2 __attribute__((aligned(128)));
 extern const uint32_t kt_isr_table[256];
 
 volatile struct kt_fault kt_last;
-volatile uint32_t kt_fixup, kt_site;
+volatile uint32_t kt_fixup, kt_site, kt_fixup_cs;
 static kt_handler_fn handlers[256];
 
 struct catch_frame {
@@ -165,7 +165,10 @@ void kt_dispatch(struct kt_frame *f)
     kt_last.count++;
     if (kt_fixup) {
         f->eip = kt_fixup;
+        if (kt_fixup_cs)
+            f->cs = kt_fixup_cs;
         kt_fixup = 0;
+        kt_fixup_cs = 0;
         return;
     }
     if (catch_top)

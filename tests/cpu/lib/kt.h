@@ -98,12 +98,17 @@ extern volatile struct kt_fault kt_last;
 extern volatile uint32_t kt_fixup;
 /* Address of the instruction that follows KT_TRY (set by KT_TRY). */
 extern volatile uint32_t kt_site;
+/* If nonzero when the armed fault happens, the fixup also resumes with this CS (for faults
+ * taken in another code segment). Cleared by KT_END and by the fault. */
+extern volatile uint32_t kt_fixup_cs;
 
 /* Inline-asm bracket: the instruction(s) after KT_TRY run; if one faults, the exception is
  * recorded in kt_last and execution resumes after KT_END with the registers as they were at the
- * fault. kt_site holds the address of the first instruction after KT_TRY. */
-#define KT_TRY "movl $9998f, kt_fixup\n\tmovl $9997f, kt_site\n9997:\n\t"
-#define KT_END "\n9998:\n\tmovl $0, kt_fixup\n\t"
+ * fault. kt_site holds the address of the first instruction after KT_TRY. The bookkeeping goes
+ * through SS, which tests keep flat (or at least covering the image), so the bracket survives
+ * tests that load odd DS/ES values. Use only in asm with operands (it contains %%). */
+#define KT_TRY "movl $9998f, %%ss:kt_fixup\n\tmovl $9997f, %%ss:kt_site\n9997:\n\t"
+#define KT_END "\n9998:\n\tmovl $0, %%ss:kt_fixup\n\tmovl $0, %%ss:kt_fixup_cs\n\t"
 
 void kt_fault_reset(void);
 typedef void (*kt_handler_fn)(struct kt_frame *f);
