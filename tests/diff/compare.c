@@ -160,7 +160,7 @@ static int differ(const Result *a, const Result *b, uint32_t flag_mask, char *wh
 {
     why[0] = 0;
     if (!a->present || !b->present) {
-        snprintf(why, n, "missing result");
+        snprintf(why, n, " missing result");
         return 1;
     }
     size_t len = 0;
@@ -300,17 +300,29 @@ int main(int argc, char **argv)
                count);
         return 1;
     }
-    if (ne < 0) ne = 0;
-    if (ne != (long)count || !emu_end)
-        printf("# %s produced %ld of %u results%s\n", label, ne, count,
-               emu_end ? "" : " and no END line (crash or timeout?)");
-
     if (show >= 0) { /* just print one case, whether or not it differs */
         if (show >= (long)count) return 2;
         char why[256];
         differ(&nat[show], &emu[show], FL_CMP, why, sizeof(why));
         print_case(stdout, (uint32_t)show, &cases[show], &nat[show], &emu[show], label, why);
         return 0;
+    }
+    if (ne <= 0) {
+        printf("FAIL diff: %s produced no results\n", label);
+        return 1;
+    }
+    if (ne != (long)count || !emu_end) {
+        printf("# %s produced %ld of %u results%s\n", label, ne, count,
+               emu_end ? "" : " and no END line (crash or timeout?)");
+        for (uint32_t i = 0; i < count; i++) {
+            if (!emu[i].present) {
+                char why[256];
+                printf("# the first case without a result:\n");
+                differ(&nat[i], &emu[i], FL_CMP, why, sizeof(why));
+                print_case(stdout, i, &cases[i], &nat[i], &emu[i], label, why);
+                break;
+            }
+        }
     }
 
     char vendor[13];
@@ -350,7 +362,7 @@ int main(int argc, char **argv)
             if (!differ(&nat[i], &emu[i], fmask, why, sizeof(why))) continue;
             bad[grp]++;
             kinds_add(&kinds, why);
-            if (shown++ < DETAILS_PER_GROUP && mem)
+            if (emu[i].present && shown++ < DETAILS_PER_GROUP && mem)
                 print_case(mem, i, c, &nat[i], &emu[i], label, why);
         }
         if (mem) fclose(mem);
