@@ -1094,10 +1094,12 @@ static void sequences(Gen *g, int group, GenFn fn, int n, int maxn)
         if (group == GRP_STRING) string_regs(g);
         int k = 2 + (int)rnd(g, (uint32_t)maxn - 1);
         for (int j = 0; j < k && room(g, 24); j++) {
-            if (group == GRP_STRING && chance(g, 15))
-                emit8(g, rnd(g, 2) ? 0xfc : 0xfd), fl(g, 0, 0, 0);
-            else
+            if (group == GRP_STRING && chance(g, 15)) {
+                emit8(g, rnd(g, 2) ? 0xfc : 0xfd); /* flip DF between string instructions */
+                done(g);
+            } else {
                 fn(g, -1);
+            }
         }
         case_end(g);
     }
