@@ -97,8 +97,8 @@ void chr_fdinput_flush(ChrFdInput *in)
 bool chr_write_fd(int fd, const uint8_t *buf, size_t len, int timeout_ms, bool is_socket)
 {
     while (len) {
-        ssize_t n = is_socket ? send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT)
-                              : write(fd, buf, len);
+        ssize_t n =
+            is_socket ? send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) : write(fd, buf, len);
         if (n > 0) {
             buf += n;
             len -= (size_t)n;
@@ -118,7 +118,10 @@ bool chr_write_fd(int fd, const uint8_t *buf, size_t len, int timeout_ms, bool i
 /* ---- null ---- */
 
 static void null_write(Chardev *c, const uint8_t *buf, size_t len) {}
-static void null_close(Chardev *c) { free(c); }
+static void null_close(Chardev *c)
+{
+    free(c);
+}
 
 Chardev *chr_null_new(void)
 {

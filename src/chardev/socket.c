@@ -32,7 +32,10 @@ static void socket_disconnect(SocketChr *s)
     s->fd = -1;
 }
 
-static void socket_on_eof(void *opaque) { socket_disconnect(opaque); }
+static void socket_on_eof(void *opaque)
+{
+    socket_disconnect(opaque);
+}
 
 static void socket_attach(SocketChr *s, int fd)
 {
@@ -84,8 +87,8 @@ static void socket_close(Chardev *c)
 }
 
 /* Create the socket and bind+listen (server) or connect (client). Returns the fd or -1. */
-static int socket_open(const char *host, const char *port, const char *path, bool server,
-                       char *err, size_t errlen)
+static int socket_open(const char *host, const char *port, const char *path, bool server, char *err,
+                       size_t errlen)
 {
     if (path) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -171,7 +174,8 @@ Chardev *chr_socket_new(Poller *p, const char *host, const char *port, const cha
     if (!nowait) {
         fprintf(stderr, "kestrel: waiting for connection on %s,server\n", s->desc);
         int c;
-        do c = accept(fd, NULL, NULL);
+        do
+            c = accept(fd, NULL, NULL);
         while (c < 0 && errno == EINTR);
         if (c >= 0) socket_attach(s, c);
     }

@@ -65,7 +65,8 @@ bool poller_wait(Poller *p, int64_t timeout_ns)
     PollWatch snapshot[p->nwatches + 1];
     int n = p->nwatches;
     memcpy(snapshot, p->watches, sizeof(PollWatch) * n);
-    for (int i = 0; i < n; i++) fds[i] = (struct pollfd){.fd = snapshot[i].fd, .events = POLLIN};
+    for (int i = 0; i < n; i++)
+        fds[i] = (struct pollfd){.fd = snapshot[i].fd, .events = POLLIN};
     fds[n] = (struct pollfd){.fd = p->wake_fd[0], .events = POLLIN};
     /* Round up so a timer deadline is not missed by a sub-millisecond early wakeup; clamp huge
      * timeouts (no timer armed) before the arithmetic can overflow. */
@@ -81,7 +82,8 @@ bool poller_wait(Poller *p, int64_t timeout_ns)
     bool any = false;
     if (fds[n].revents) {
         char buf[64];
-        while (read(p->wake_fd[0], buf, sizeof buf) > 0) {}
+        while (read(p->wake_fd[0], buf, sizeof buf) > 0) {
+        }
         any = true;
     }
     for (int i = 0; i < n; i++) {

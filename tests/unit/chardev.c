@@ -32,7 +32,8 @@ static void fe_read(void *o, const uint8_t *b, size_t n)
 
 static void pump(Poller *p, int rounds)
 {
-    for (int i = 0; i < rounds; i++) poller_wait(p, 20 * 1000000LL);
+    for (int i = 0; i < rounds; i++)
+        poller_wait(p, 20 * 1000000LL);
 }
 
 TEST(spec_parsing)
@@ -212,10 +213,19 @@ TEST(stdio_escapes_and_eof)
     c->quit_request = &quit;
     Front f = {.room = 100};
     chr_set_frontend(c, fe_can_read, fe_read, &f);
-    CHECK_EQ(write(in[1], "ab\x01" "a" "c\x01" "h", 7), 7);
+    CHECK_EQ(write(in[1],
+                   "ab\x01"
+                   "a"
+                   "c\x01"
+                   "h",
+                   7),
+             7);
     pump(&p, 1);
     CHECK_EQ(f.len, 4);
-    CHECK(!memcmp(f.buf, "ab\x01" "c", 4));
+    CHECK(!memcmp(f.buf,
+                  "ab\x01"
+                  "c",
+                  4));
     CHECK(!quit);
     chr_write(c, (const uint8_t *)"guest", 5);
     char buf[512] = {0};

@@ -27,17 +27,26 @@ static void a20_cb(void *o, bool on)
     r->a20_calls++;
     r->a20 = on;
 }
-static void reset_cb(void *o) { ((Rig *)o)->resets++; }
+static void reset_cb(void *o)
+{
+    ((Rig *)o)->resets++;
+}
 
-static void out8(Rig *r, uint16_t port, uint8_t v) { as_write(&r->io, port, v, 1); }
-static uint8_t in8(Rig *r, uint16_t port) { return as_read(&r->io, port, 1); }
+static void out8(Rig *r, uint16_t port, uint8_t v)
+{
+    as_write(&r->io, port, v, 1);
+}
+static uint8_t in8(Rig *r, uint16_t port)
+{
+    return as_read(&r->io, port, 1);
+}
 
 static void rig_init(Rig *r)
 {
     memset(r, 0, sizeof *r);
     as_init(&r->io, "io", 0x10000);
-    r->kbd = kbd_new(&r->io, (IrqLine){irq_cb, r, 1}, (IrqLine){irq_cb, r, 12}, a20_cb, reset_cb,
-                     r);
+    r->kbd =
+        kbd_new(&r->io, (IrqLine){irq_cb, r, 1}, (IrqLine){irq_cb, r, 12}, a20_cb, reset_cb, r);
 }
 
 static void rig_free(Rig *r)
@@ -174,7 +183,8 @@ TEST(scancodes)
     kbd_put_scancode(r.kbd, 0xe0);
     kbd_put_scancode(r.kbd, 0x9d);
     static const uint8_t want[] = {0x1c, 0xf0, 0x1c, 0xe0, 0xf0, 0x14};
-    for (size_t i = 0; i < sizeof want; i++) CHECK_EQ(read_byte(&r), want[i]);
+    for (size_t i = 0; i < sizeof want; i++)
+        CHECK_EQ(read_byte(&r), want[i]);
     /* Keyboard interface disabled: bytes wait in the keyboard. */
     out8(&r, 0x64, 0xad);
     kbd_put_scancode(r.kbd, 0x10);
@@ -189,9 +199,11 @@ TEST(scancodes)
     /* A flood of keys does not overflow anything. */
     out8(&r, 0x60, 0xf4);
     CHECK_EQ(read_byte(&r), 0xfa);
-    for (int i = 0; i < 500; i++) kbd_put_scancode(r.kbd, 0x1e);
+    for (int i = 0; i < 500; i++)
+        kbd_put_scancode(r.kbd, 0x1e);
     int n = 0;
-    while (read_byte(&r) >= 0) n++;
+    while (read_byte(&r) >= 0)
+        n++;
     CHECK(n > 16 && n <= 64);
     rig_free(&r);
 }

@@ -14,7 +14,10 @@ typedef struct {
     int64_t rise_ns[64];
 } Rig;
 
-static uint64_t rig_insns(void *o) { return ((Rig *)o)->insns; }
+static uint64_t rig_insns(void *o)
+{
+    return ((Rig *)o)->insns;
+}
 
 static void irq0_set(void *o, int n, int level)
 {
@@ -54,12 +57,19 @@ static void run_to(Rig *r, int64_t ns)
     r->insns = ns;
 }
 
-static void out8(Rig *r, uint16_t port, uint8_t v) { as_write(&r->io, port, v, 1); }
-static uint8_t in8(Rig *r, uint16_t port) { return as_read(&r->io, port, 1); }
+static void out8(Rig *r, uint16_t port, uint8_t v)
+{
+    as_write(&r->io, port, v, 1);
+}
+static uint8_t in8(Rig *r, uint16_t port)
+{
+    return as_read(&r->io, port, 1);
+}
 
 static int64_t tick_ns(int64_t t) /* first ns at which tick t has happened */
 {
-    return t / PIT_FREQ_HZ * NS_PER_SEC + (t % PIT_FREQ_HZ * NS_PER_SEC + PIT_FREQ_HZ - 1) / PIT_FREQ_HZ;
+    return t / PIT_FREQ_HZ * NS_PER_SEC +
+           (t % PIT_FREQ_HZ * NS_PER_SEC + PIT_FREQ_HZ - 1) / PIT_FREQ_HZ;
 }
 
 static uint16_t read16(Rig *r, int ch)
@@ -78,7 +88,8 @@ TEST(mode2_periodic_no_drift)
     CHECK_EQ(r.level, 1);
     run_to(&r, 10 * 1000000 + 500000);
     CHECK_EQ(r.rises, 10);
-    for (int k = 1; k <= 10; k++) CHECK_EQ(r.rise_ns[k - 1], tick_ns(k * 1193));
+    for (int k = 1; k <= 10; k++)
+        CHECK_EQ(r.rise_ns[k - 1], tick_ns(k * 1193));
     /* A long run: the 1000th edge lands exactly on its tick, not on accumulated rounding. */
     run_to(&r, tick_ns(1000 * 1193) - 1);
     int before = r.rises;

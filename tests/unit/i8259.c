@@ -10,10 +10,19 @@ typedef struct {
     int intr;
 } Rig;
 
-static void intr_set(void *o, int n, int level) { ((Rig *)o)->intr = level; }
+static void intr_set(void *o, int n, int level)
+{
+    ((Rig *)o)->intr = level;
+}
 
-static void out8(Rig *r, uint16_t port, uint8_t v) { as_write(&r->io, port, v, 1); }
-static uint8_t in8(Rig *r, uint16_t port) { return as_read(&r->io, port, 1); }
+static void out8(Rig *r, uint16_t port, uint8_t v)
+{
+    as_write(&r->io, port, v, 1);
+}
+static uint8_t in8(Rig *r, uint16_t port)
+{
+    return as_read(&r->io, port, 1);
+}
 
 /* The BIOS/Linux initialisation: ICW1 edge+ICW4, vectors 0x20/0x28, cascade on IR2, 8086. */
 static void rig_init(Rig *r, uint8_t icw4)

@@ -14,7 +14,10 @@ typedef struct {
     int level, rises;
 } Rig;
 
-static uint64_t rig_insns(void *o) { return ((Rig *)o)->insns; }
+static uint64_t rig_insns(void *o)
+{
+    return ((Rig *)o)->insns;
+}
 
 static void irq8_set(void *o, int n, int level)
 {
@@ -23,8 +26,14 @@ static void irq8_set(void *o, int n, int level)
     r->level = level;
 }
 
-static void out8(Rig *r, uint16_t port, uint8_t v) { as_write(&r->io, port, v, 1); }
-static uint8_t in8(Rig *r, uint16_t port) { return as_read(&r->io, port, 1); }
+static void out8(Rig *r, uint16_t port, uint8_t v)
+{
+    as_write(&r->io, port, v, 1);
+}
+static uint8_t in8(Rig *r, uint16_t port)
+{
+    return as_read(&r->io, port, 1);
+}
 static uint8_t cmos_read(Rig *r, uint8_t i)
 {
     out8(r, 0x70, i);

@@ -16,8 +16,14 @@ typedef struct {
     uint8_t pam[7];
 } Rig;
 
-static void isa_set(void *o, int n, int level) { ((Rig *)o)->isa[n] = level; }
-static void reset_cb(void *o) { ((Rig *)o)->resets++; }
+static void isa_set(void *o, int n, int level)
+{
+    ((Rig *)o)->isa[n] = level;
+}
+static void reset_cb(void *o)
+{
+    ((Rig *)o)->resets++;
+}
 static void pam_cb(void *o, const uint8_t pam[7], uint8_t smram)
 {
     Rig *r = o;
@@ -50,7 +56,8 @@ static void rig_init(Rig *r)
     as_init(&r->mem, "mem", 1ull << 32);
     as_init(&r->io, "io", 0x10000);
     IrqLine isa[16];
-    for (int i = 0; i < 16; i++) isa[i] = (IrqLine){isa_set, r, i};
+    for (int i = 0; i < 16; i++)
+        isa[i] = (IrqLine){isa_set, r, i};
     r->bus = i440fx_new(&r->mem, &r->io, pam_cb, r);
     r->piix = piix_new(r->bus, &r->io, isa, reset_cb, r);
     device_reset_all(&(DeviceList){pci_bus_device(r->bus)});
@@ -264,7 +271,8 @@ TEST(capabilities)
     CHECK_EQ(cfg_read(&r, 3, 0, 0x40, 2), 0x5009);
     /* Filling config space ends with 0. */
     int n = 0;
-    while (pci_add_capability(d, 0x09, 16)) n++;
+    while (pci_add_capability(d, 0x09, 16))
+        n++;
     CHECK_EQ(n, (256 - 0x5c) / 16);
     rig_free(&r);
 }

@@ -19,7 +19,8 @@ typedef struct {
 static void fake_write(Chardev *c, const uint8_t *buf, size_t len)
 {
     FakeChr *f = (FakeChr *)c;
-    for (size_t i = 0; i < len && f->nout < sizeof f->out; i++) f->out[f->nout++] = buf[i];
+    for (size_t i = 0; i < len && f->nout < sizeof f->out; i++)
+        f->out[f->nout++] = buf[i];
 }
 
 static void fake_accept(Chardev *c)
@@ -51,13 +52,25 @@ typedef struct {
     int level;
 } Rig;
 
-static uint64_t rig_insns(void *o) { return ((Rig *)o)->insns; }
-static void irq_cb(void *o, int n, int level) { ((Rig *)o)->level = level; }
+static uint64_t rig_insns(void *o)
+{
+    return ((Rig *)o)->insns;
+}
+static void irq_cb(void *o, int n, int level)
+{
+    ((Rig *)o)->level = level;
+}
 
 #define COM1 0x3f8
 
-static void out8(Rig *r, uint16_t off, uint8_t v) { as_write(&r->io, COM1 + off, v, 1); }
-static uint8_t in8(Rig *r, uint16_t off) { return as_read(&r->io, COM1 + off, 1); }
+static void out8(Rig *r, uint16_t off, uint8_t v)
+{
+    as_write(&r->io, COM1 + off, v, 1);
+}
+static uint8_t in8(Rig *r, uint16_t off)
+{
+    return as_read(&r->io, COM1 + off, 1);
+}
 
 static void rig_init(Rig *r)
 {
@@ -127,7 +140,7 @@ TEST(loopback)
     rig_init(&r);
     out8(&r, 4, 0x10);
     in8(&r, 6);
-    out8(&r, 4, 0x10 | 0x0f); /* DTR RTS OUT1 OUT2 -> DSR CTS RI DCD */
+    out8(&r, 4, 0x10 | 0x0f);          /* DTR RTS OUT1 OUT2 -> DSR CTS RI DCD */
     CHECK_EQ(in8(&r, 6), 0xf0 | 0x0b); /* + DCTS DDSR DDCD (RI rose: no TERI) */
     CHECK_EQ(in8(&r, 6), 0xf0);
     out8(&r, 4, 0x10 | 0x0b); /* OUT1 drops: trailing edge of RI */
@@ -170,7 +183,8 @@ TEST(fifo_trigger_and_timeout)
     CHECK_EQ(r.level, 1);
     CHECK_EQ(in8(&r, 0), '2'); /* reading clears the timeout and restarts it */
     CHECK_EQ(in8(&r, 2), 0xc1);
-    for (int i = 3; i <= 8; i++) CHECK_EQ(in8(&r, 0), '0' + i);
+    for (int i = 3; i <= 8; i++)
+        CHECK_EQ(in8(&r, 0), '0' + i);
     run_to(&r, 10000000);
     CHECK_EQ(in8(&r, 2), 0xc1); /* empty FIFO: no timeout */
     /* Trigger level 14 and FIFO capacity 16 with flow control. */
@@ -239,13 +253,15 @@ TEST(interrupt_priority)
     out8(&r, 2, 0x07); /* FIFO, trigger 1 */
     out8(&r, 4, 0x10); /* loopback: CTS DSR DCD drop */
     CHECK_EQ(in8(&r, 6), 0x0b);
-    for (int i = 0; i < 17; i++) out8(&r, 0, 'A' + i); /* 17th overruns */
-    out8(&r, 4, 0x11);                                 /* DTR: DSR delta */
+    for (int i = 0; i < 17; i++)
+        out8(&r, 0, 'A' + i); /* 17th overruns */
+    out8(&r, 4, 0x11);        /* DTR: DSR delta */
     out8(&r, 1, 0x0f);
     CHECK_EQ(in8(&r, 2), 0xc6); /* line status first */
     CHECK_EQ(in8(&r, 5) & 0x03, 0x03);
     CHECK_EQ(in8(&r, 2), 0xc4); /* then received data */
-    for (int i = 0; i < 16; i++) CHECK_EQ(in8(&r, 0), 'A' + i);
+    for (int i = 0; i < 16; i++)
+        CHECK_EQ(in8(&r, 0), 'A' + i);
     CHECK_EQ(in8(&r, 2), 0xc2); /* THRE (pending since the last write) */
     CHECK_EQ(in8(&r, 2), 0xc0); /* modem status */
     CHECK_EQ(in8(&r, 6) & 0x0f, 0x02);

@@ -14,9 +14,18 @@ typedef struct {
     VgaTextScreen scr;
 } Rig;
 
-static uint64_t rig_insns(void *o) { return ((Rig *)o)->insns; }
-static void out8(Rig *r, uint16_t port, uint8_t v) { as_write(&r->io, port, v, 1); }
-static uint8_t in8(Rig *r, uint16_t port) { return as_read(&r->io, port, 1); }
+static uint64_t rig_insns(void *o)
+{
+    return ((Rig *)o)->insns;
+}
+static void out8(Rig *r, uint16_t port, uint8_t v)
+{
+    as_write(&r->io, port, v, 1);
+}
+static uint8_t in8(Rig *r, uint16_t port)
+{
+    return as_read(&r->io, port, 1);
+}
 static void crtc(Rig *r, uint8_t i, uint8_t v)
 {
     out8(r, 0x3d4, i);

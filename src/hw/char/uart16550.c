@@ -43,7 +43,7 @@ enum {
     MSR_DCD = 0x80,
 };
 
-#define FIFO_SIZE 16
+#define FIFO_SIZE     16
 #define UART_CLOCK_HZ 1843200
 
 struct Uart {
@@ -65,7 +65,10 @@ struct Uart {
     uint16_t base;
 };
 
-static bool fifo_on(const Uart *u) { return u->fcr & FCR_ENABLE; }
+static bool fifo_on(const Uart *u)
+{
+    return u->fcr & FCR_ENABLE;
+}
 
 static int rx_trigger(const Uart *u)
 {
@@ -158,7 +161,8 @@ static size_t uart_can_read(void *opaque)
 static void uart_chr_read(void *opaque, const uint8_t *buf, size_t len)
 {
     Uart *u = opaque;
-    for (size_t i = 0; i < len; i++) uart_receive_byte(u, buf[i]);
+    for (size_t i = 0; i < len; i++)
+        uart_receive_byte(u, buf[i]);
     uart_restart_timeout(u);
     uart_update_irq(u);
 }
@@ -341,4 +345,7 @@ void uart_free(Uart *uart)
     free(uart);
 }
 
-Device *uart_device(Uart *uart) { return &uart->dev; }
+Device *uart_device(Uart *uart)
+{
+    return &uart->dev;
+}

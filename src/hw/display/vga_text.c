@@ -11,11 +11,11 @@
 
 /* Mode 3 timing: 449 lines of 31.778 us per frame (70 Hz), 400 visible, vertical retrace on
  * lines 412-413 (CRTC 0x10/0x11 of the standard register set). */
-#define LINE_NS 31778
-#define FRAME_LINES 449
-#define VISIBLE_LINES 400
+#define LINE_NS        31778
+#define FRAME_LINES    449
+#define VISIBLE_LINES  400
 #define VRETRACE_START 412
-#define VRETRACE_END 414
+#define VRETRACE_END   414
 #define HBLANK_FROM_NS (LINE_NS * 8 / 10)
 
 enum { NCRTC = 25, NSEQ = 5, NGR = 9, NATTR = 21 };
@@ -36,10 +36,9 @@ struct VgaText {
     MemRegion *mr_vram, *mr_io;
 };
 
-static const uint8_t mode3_crtc[NCRTC] = {0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf,
-                                          0x1f, 0x00, 0x4f, 0x0d, 0x0e, 0x00, 0x00,
-                                          0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x28, 0x1f,
-                                          0x96, 0xb9, 0xa3, 0xff};
+static const uint8_t mode3_crtc[NCRTC] = {0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00,
+                                          0x4f, 0x0d, 0x0e, 0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e,
+                                          0x8f, 0x28, 0x1f, 0x96, 0xb9, 0xa3, 0xff};
 static const uint8_t mode3_seq[NSEQ] = {0x03, 0x00, 0x03, 0x00, 0x02};
 static const uint8_t mode3_gr[NGR] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0e, 0x00, 0xff};
 static const uint8_t mode3_attr[NATTR] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14,
@@ -60,7 +59,10 @@ static void vga_default_palette(VgaText *v)
     }
 }
 
-static bool color_mode(const VgaText *v) { return v->misc & 1; }
+static bool color_mode(const VgaText *v)
+{
+    return v->misc & 1;
+}
 
 static uint8_t input_status1(VgaText *v)
 {
@@ -210,14 +212,16 @@ void vga_text_render(VgaText *v, VgaTextScreen *out)
     int cursor = (c[0x0e] << 8 | c[0x0f]) - (int)start;
     out->cursor_start = c[0x0a] & 0x1f;
     out->cursor_end = c[0x0b] & 0x1f;
-    out->cursor_visible = !(c[0x0a] & 0x20) && out->cursor_start <= out->cursor_end &&
-                          stride > 0 && cursor >= 0 && cursor < rows * stride &&
-                          cursor % stride < cols;
+    out->cursor_visible = !(c[0x0a] & 0x20) && out->cursor_start <= out->cursor_end && stride > 0 &&
+                          cursor >= 0 && cursor < rows * stride && cursor % stride < cols;
     out->cursor_row = stride > 0 && cursor >= 0 ? cursor / stride : 0;
     out->cursor_col = stride > 0 && cursor >= 0 ? cursor % stride : 0;
 }
 
-uint8_t *vga_text_vram(VgaText *vga) { return vga->vram; }
+uint8_t *vga_text_vram(VgaText *vga)
+{
+    return vga->vram;
+}
 
 static void vga_reset(Device *dev)
 {
@@ -269,4 +273,7 @@ void vga_text_free(VgaText *vga)
     free(vga);
 }
 
-Device *vga_text_device(VgaText *vga) { return &vga->dev; }
+Device *vga_text_device(VgaText *vga)
+{
+    return &vga->dev;
+}

@@ -10,8 +10,8 @@
 #include "core/device.h"
 #include "core/memory.h"
 
-#define VGA_TEXT_MAX_COLS 132
-#define VGA_TEXT_MAX_ROWS 60
+#define VGA_TEXT_MAX_COLS  132
+#define VGA_TEXT_MAX_ROWS  60
 #define VGA_TEXT_VRAM_SIZE 0x8000
 
 typedef struct VgaText VgaText;

@@ -104,7 +104,10 @@ static uint8_t q_pop(ByteQueue *q)
     return b;
 }
 
-static void q_clear(ByteQueue *q) { q->head = q->count = 0; }
+static void q_clear(ByteQueue *q)
+{
+    q->head = q->count = 0;
+}
 
 static void kbd_update_irq(I8042 *k)
 {
@@ -328,8 +331,7 @@ static void ms_write(I8042 *k, uint8_t val)
             k->ms.rate_hist[0] = k->ms.rate_hist[1];
             k->ms.rate_hist[1] = k->ms.rate_hist[2];
             k->ms.rate_hist[2] = val;
-            if (k->ms.rate_hist[0] == 200 && k->ms.rate_hist[1] == 100 && val == 80)
-                k->ms.id = 3;
+            if (k->ms.rate_hist[0] == 200 && k->ms.rate_hist[1] == 100 && val == 80) k->ms.id = 3;
         } else {
             k->ms.resolution = val & 3;
         }
@@ -337,8 +339,14 @@ static void ms_write(I8042 *k, uint8_t val)
         return;
     }
     switch (val) {
-    case 0xe6: k->ms.scale21 = false; ms_send(k, KBD_ACK); break;
-    case 0xe7: k->ms.scale21 = true; ms_send(k, KBD_ACK); break;
+    case 0xe6:
+        k->ms.scale21 = false;
+        ms_send(k, KBD_ACK);
+        break;
+    case 0xe7:
+        k->ms.scale21 = true;
+        ms_send(k, KBD_ACK);
+        break;
     case 0xe8:
     case 0xf3:
         k->ms.expect = val;
@@ -352,20 +360,38 @@ static void ms_write(I8042 *k, uint8_t val)
         ms_send(k, k->ms.resolution);
         ms_send(k, k->ms.rate);
         break;
-    case 0xea: k->ms.remote = false; ms_send(k, KBD_ACK); break;
+    case 0xea:
+        k->ms.remote = false;
+        ms_send(k, KBD_ACK);
+        break;
     case 0xeb:
         ms_send(k, KBD_ACK);
         ms_send_packet(k, 0, 0, 0);
         break;
-    case 0xec: k->ms.wrap = false; ms_send(k, KBD_ACK); break;
-    case 0xee: k->ms.wrap = true; ms_send(k, KBD_ACK); break;
-    case 0xf0: k->ms.remote = true; ms_send(k, KBD_ACK); break;
+    case 0xec:
+        k->ms.wrap = false;
+        ms_send(k, KBD_ACK);
+        break;
+    case 0xee:
+        k->ms.wrap = true;
+        ms_send(k, KBD_ACK);
+        break;
+    case 0xf0:
+        k->ms.remote = true;
+        ms_send(k, KBD_ACK);
+        break;
     case 0xf2:
         ms_send(k, KBD_ACK);
         ms_send(k, k->ms.id);
         break;
-    case 0xf4: k->ms.enabled = true; ms_send(k, KBD_ACK); break;
-    case 0xf5: k->ms.enabled = false; ms_send(k, KBD_ACK); break;
+    case 0xf4:
+        k->ms.enabled = true;
+        ms_send(k, KBD_ACK);
+        break;
+    case 0xf5:
+        k->ms.enabled = false;
+        ms_send(k, KBD_ACK);
+        break;
     case 0xf6:
         ms_defaults(k);
         ms_send(k, KBD_ACK);
@@ -525,7 +551,8 @@ static void kbd_reset(Device *dev)
 static void kbd_describe(Device *dev, FILE *out)
 {
     I8042 *k = (I8042 *)dev;
-    fprintf(out, "status=%02x ctr=%02x outport=%02x kbd: set=%d scan=%d queued=%d; aux: %s queued=%d\n",
+    fprintf(out,
+            "status=%02x ctr=%02x outport=%02x kbd: set=%d scan=%d queued=%d; aux: %s queued=%d\n",
             kbd_status(k), k->ram[0], kbd_read_outport(k), k->kb.set, k->kb.scanning,
             k->kbd_q.count, k->ms.enabled ? "on" : "off", k->aux_q.count);
 }
@@ -558,4 +585,7 @@ void kbd_free(I8042 *kbd)
     free(kbd);
 }
 
-Device *kbd_device(I8042 *kbd) { return &kbd->dev; }
+Device *kbd_device(I8042 *kbd)
+{
+    return &kbd->dev;
+}

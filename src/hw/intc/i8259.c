@@ -9,13 +9,13 @@
 
 typedef struct PicChip {
     uint8_t irr, isr, imr;
-    uint8_t input;        /* current level of each IR line */
-    uint8_t elcr;         /* level-triggered lines (from the ELCR) */
-    uint8_t elcr_mask;    /* ELCR bits that exist */
-    uint8_t base;         /* vector base from ICW2 */
-    uint8_t prio_add;     /* IR number with the highest priority (rotation) */
+    uint8_t input;     /* current level of each IR line */
+    uint8_t elcr;      /* level-triggered lines (from the ELCR) */
+    uint8_t elcr_mask; /* ELCR bits that exist */
+    uint8_t base;      /* vector base from ICW2 */
+    uint8_t prio_add;  /* IR number with the highest priority (rotation) */
     uint8_t icw3;
-    uint8_t init_step;    /* 0: operational, 1..3: expecting ICW2..ICW4 */
+    uint8_t init_step; /* 0: operational, 1..3: expecting ICW2..ICW4 */
     bool icw4_needed, single, ltim;
     bool auto_eoi, rotate_on_aeoi, sfnm;
     bool read_isr, poll, special_mask;
@@ -27,8 +27,8 @@ struct Pic {
     PicChip chip[2];
     IrqLine cpu_intr;
     int intr_level;
-    bool ext_irq2;    /* a device wired to IRQ 2 itself, ORed with the cascade */
-    bool slave_out;   /* the slave's INT output, i.e. the master's IR2 input */
+    bool ext_irq2;  /* a device wired to IRQ 2 itself, ORed with the cascade */
+    bool slave_out; /* the slave's INT output, i.e. the master's IR2 input */
     AddressSpace *io;
     MemRegion *mr[3];
 };
@@ -42,7 +42,10 @@ static int chip_priority(const PicChip *c, uint8_t mask)
     return 8;
 }
 
-static bool chip_is_level(const PicChip *c, int n) { return c->ltim || (c->elcr >> n & 1); }
+static bool chip_is_level(const PicChip *c, int n)
+{
+    return c->ltim || (c->elcr >> n & 1);
+}
 
 /* The IR line this chip would present to the CPU now, or -1. */
 static int chip_get_irq(const PicChip *c)
@@ -114,7 +117,10 @@ static void pic_set_irq(void *opaque, int n, int level)
     pic_update(pic);
 }
 
-IrqLine pic_irq(Pic *pic, int n) { return (IrqLine){pic_set_irq, pic, n}; }
+IrqLine pic_irq(Pic *pic, int n)
+{
+    return (IrqLine){pic_set_irq, pic, n};
+}
 
 /* First INTA pulse for line n: move it from request to in-service. */
 static void chip_ack(PicChip *c, int n)
@@ -157,7 +163,10 @@ int pic_intack(Pic *pic)
     return vector;
 }
 
-bool pic_pending(const Pic *pic) { return pic->intr_level != 0; }
+bool pic_pending(const Pic *pic)
+{
+    return pic->intr_level != 0;
+}
 
 /* Poll command: the read is treated as an interrupt acknowledge and returns 0x80 | level. */
 static uint8_t chip_poll(Pic *pic, PicChip *c)
@@ -356,8 +365,12 @@ Pic *pic_new(AddressSpace *io, IrqLine cpu_intr)
 void pic_free(Pic *pic)
 {
     if (!pic) return;
-    for (int i = 0; i < 3; i++) as_remove(pic->io, pic->mr[i]);
+    for (int i = 0; i < 3; i++)
+        as_remove(pic->io, pic->mr[i]);
     free(pic);
 }
 
-Device *pic_device(Pic *pic) { return &pic->dev; }
+Device *pic_device(Pic *pic)
+{
+    return &pic->dev;
+}

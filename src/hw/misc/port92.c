@@ -68,7 +68,10 @@ void port92_free(Port92 *p)
     free(p);
 }
 
-Device *port92_device(Port92 *p) { return &p->dev; }
+Device *port92_device(Port92 *p)
+{
+    return &p->dev;
+}
 
 struct PostPort {
     Device dev;
@@ -111,5 +114,11 @@ void post_port_free(PostPort *p)
     free(p);
 }
 
-Device *post_port_device(PostPort *p) { return &p->dev; }
-uint8_t post_port_last(const PostPort *p) { return p->last; }
+Device *post_port_device(PostPort *p)
+{
+    return &p->dev;
+}
+uint8_t post_port_last(const PostPort *p)
+{
+    return p->last;
+}

@@ -22,18 +22,23 @@ static void pmc_notify(PciDevice *d)
 static void pmc_config_write(PciDevice *d, unsigned off, uint32_t val, unsigned size)
 {
     pci_default_config_write(d, off, val, size);
-    if ((off < PMC_PAM0 + 7 && off + size > PMC_PAM0) || (off <= PMC_SMRAM && off + size > PMC_SMRAM))
+    if ((off < PMC_PAM0 + 7 && off + size > PMC_PAM0) ||
+        (off <= PMC_SMRAM && off + size > PMC_SMRAM))
         pmc_notify(d);
 }
 
 static void pmc_reset(PciDevice *d)
 {
-    for (int i = 0; i < 7; i++) d->config[PMC_PAM0 + i] = 0;
+    for (int i = 0; i < 7; i++)
+        d->config[PMC_PAM0 + i] = 0;
     d->config[PMC_SMRAM] = 0x02; /* compatible SMRAM base segment A0000 */
     pmc_notify(d);
 }
 
-static void pmc_destroy(PciDevice *d) { free(d->opaque); }
+static void pmc_destroy(PciDevice *d)
+{
+    free(d->opaque);
+}
 
 PciBus *i440fx_new(AddressSpace *mem, AddressSpace *io,
                    void (*pam_changed)(void *opaque, const uint8_t pam[7], uint8_t smram),
@@ -50,10 +55,13 @@ PciBus *i440fx_new(AddressSpace *mem, AddressSpace *io,
     d->destroy = pmc_destroy;
     /* Chipset configuration (PMCCFG, DBC, DRAM control/timing, DRB, FDHC, MTT, CLT, error
      * registers) is plain storage for firmware. */
-    for (unsigned o = 0x50; o <= 0x58; o++) d->wmask[o] = 0xff;
+    for (unsigned o = 0x50; o <= 0x58; o++)
+        d->wmask[o] = 0xff;
     d->wmask[PMC_PAM0] = 0x30; /* PAM0 covers only the BIOS area 0xf0000 */
-    for (unsigned o = PMC_PAM0 + 1; o < PMC_PAM0 + 7; o++) d->wmask[o] = 0x33;
-    for (unsigned o = 0x60; o <= 0x71; o++) d->wmask[o] = 0xff;
+    for (unsigned o = PMC_PAM0 + 1; o < PMC_PAM0 + 7; o++)
+        d->wmask[o] = 0x33;
+    for (unsigned o = 0x60; o <= 0x71; o++)
+        d->wmask[o] = 0xff;
     d->wmask[PMC_SMRAM] = 0x78;
     d->wmask[0x90] = d->wmask[0x93] = 0xff;
     d->w1cmask[0x91] = 0xff;

@@ -23,7 +23,10 @@ struct PciBus {
     void *rc_opaque;
 };
 
-void pci_set_byte(PciDevice *d, unsigned off, uint8_t v) { d->config[off & 0xff] = v; }
+void pci_set_byte(PciDevice *d, unsigned off, uint8_t v)
+{
+    d->config[off & 0xff] = v;
+}
 void pci_set_word(PciDevice *d, unsigned off, uint16_t v)
 {
     pci_set_byte(d, off, v & 0xff);
@@ -34,7 +37,10 @@ void pci_set_long(PciDevice *d, unsigned off, uint32_t v)
     pci_set_word(d, off, v & 0xffff);
     pci_set_word(d, off + 2, v >> 16);
 }
-uint8_t pci_get_byte(const PciDevice *d, unsigned off) { return d->config[off & 0xff]; }
+uint8_t pci_get_byte(const PciDevice *d, unsigned off)
+{
+    return d->config[off & 0xff];
+}
 uint16_t pci_get_word(const PciDevice *d, unsigned off)
 {
     return pci_get_byte(d, off) | pci_get_byte(d, off + 1) << 8;
@@ -112,7 +118,8 @@ static void pci_update_irq(PciDevice *d)
     bus->pirq_count[pirq] += counted ? 1 : -1;
     d->irq_counted = counted;
     int after = bus->pirq_count[pirq];
-    if ((before > 0) != (after > 0) && bus->set_pirq) bus->set_pirq(bus->pirq_opaque, pirq, after > 0);
+    if ((before > 0) != (after > 0) && bus->set_pirq)
+        bus->set_pirq(bus->pirq_opaque, pirq, after > 0);
 }
 
 void pci_set_irq(PciDevice *d, int level)
@@ -147,7 +154,8 @@ void pci_bus_set_reset_control(PciBus *bus, uint8_t (*read)(void *opaque),
 uint32_t pci_default_config_read(PciDevice *d, unsigned off, unsigned size)
 {
     uint32_t v = 0;
-    for (unsigned i = 0; i < size && off + i < 256; i++) v |= (uint32_t)d->config[off + i] << (8 * i);
+    for (unsigned i = 0; i < size && off + i < 256; i++)
+        v |= (uint32_t)d->config[off + i] << (8 * i);
     return v;
 }
 
@@ -177,7 +185,8 @@ uint32_t pci_config_read(PciBus *bus, int devfn, unsigned off, unsigned size)
     PciDevice *d = pci_lookup(bus, devfn);
     uint32_t ones = size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
     if (!d || off + size > 256) return ones;
-    uint32_t v = d->config_read ? d->config_read(d, off, size) : pci_default_config_read(d, off, size);
+    uint32_t v =
+        d->config_read ? d->config_read(d, off, size) : pci_default_config_read(d, off, size);
     return v & ones;
 }
 
@@ -247,7 +256,8 @@ PciDevice *pci_register_device(PciBus *bus, int slot, int func, const char *name
 {
     if (func < 0 || func > 7 || slot > 31) return NULL;
     if (slot < 0) {
-        for (slot = 0; slot < 32 && bus->devices[PCI_DEVFN(slot, 0)]; slot++) {}
+        for (slot = 0; slot < 32 && bus->devices[PCI_DEVFN(slot, 0)]; slot++) {
+        }
         if (slot == 32) return NULL;
     }
     int devfn = PCI_DEVFN(slot, func);
@@ -257,7 +267,8 @@ PciDevice *pci_register_device(PciBus *bus, int slot, int func, const char *name
     d->name = name;
     d->devfn = devfn;
     d->cap_next = PCI_CONFIG_HEADER_END;
-    for (int i = 0; i < PCI_NUM_BARS; i++) d->bars[i].addr = PCI_BAR_UNMAPPED;
+    for (int i = 0; i < PCI_NUM_BARS; i++)
+        d->bars[i].addr = PCI_BAR_UNMAPPED;
     pci_set_word(d, PCI_VENDOR_ID, vendor_id);
     pci_set_word(d, PCI_DEVICE_ID, device_id);
     pci_set_byte(d, PCI_REVISION_ID, revision);
@@ -295,18 +306,20 @@ bool pci_register_bar(PciDevice *d, int index, uint32_t size, bool is_io, const 
         return false;
     uint32_t min = is_io ? 4 : 16;
     uint32_t sz = min;
-    while (sz < size) sz <<= 1;
+    while (sz < size)
+        sz <<= 1;
     if (is_io && sz > 256) return false; /* PCI limits I/O BARs to 256 bytes */
     PciBar *bar = &d->bars[index];
-    *bar = (PciBar){.size = sz, .is_io = is_io, .ops = ops, .opaque = opaque,
-                    .addr = PCI_BAR_UNMAPPED};
+    *bar = (PciBar){
+        .size = sz, .is_io = is_io, .ops = ops, .opaque = opaque, .addr = PCI_BAR_UNMAPPED};
     AddressSpace *as = is_io ? d->bus->io : d->bus->mem;
     bar->mr = as_add_mmio(as, d->name, 0, sz, ops, opaque);
     as_enable(as, bar->mr, false);
     unsigned off = PCI_BASE_ADDRESS_0 + 4 * index;
     uint32_t mask = ~(sz - 1) & (is_io ? ~3u : ~0xfu);
     pci_set_long(d, off, is_io ? 1 : 0);
-    for (int i = 0; i < 4; i++) d->wmask[off + i] = mask >> (8 * i);
+    for (int i = 0; i < 4; i++)
+        d->wmask[off + i] = mask >> (8 * i);
     return true;
 }
 
@@ -323,7 +336,8 @@ uint8_t pci_add_capability(PciDevice *d, uint8_t id, uint8_t size)
     d->config[off] = id;
     d->config[off + 1] = 0;
     uint8_t *link = &d->config[PCI_CAPABILITY_LIST];
-    while (*link) link = &d->config[*link + 1];
+    while (*link)
+        link = &d->config[*link + 1];
     *link = (uint8_t)off;
     d->config[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
     d->cap_next = off + size;
@@ -416,4 +430,7 @@ void pci_bus_free(PciBus *bus)
     free(bus);
 }
 
-Device *pci_bus_device(PciBus *bus) { return &bus->dev; }
+Device *pci_bus_device(PciBus *bus)
+{
+    return &bus->dev;
+}

@@ -44,8 +44,8 @@ enum {
     PCI_CAP_ID_VNDR = 0x09, /* vendor-specific capability (virtio's modern interface) */
 };
 
-#define PCI_NUM_BARS 6
-#define PCI_BAR_UNMAPPED 0xffffffffu
+#define PCI_NUM_BARS          6
+#define PCI_BAR_UNMAPPED      0xffffffffu
 #define PCI_DEVFN(slot, func) (((slot) << 3) | (func))
 
 typedef struct PciBus PciBus;

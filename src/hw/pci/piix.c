@@ -75,14 +75,21 @@ static void piix_config_write(PciDevice *d, unsigned off, uint32_t val, unsigned
 static void piix_reset(PciDevice *d)
 {
     Piix *p = d->opaque;
-    for (int i = 0; i < 4; i++) d->config[PIIX_PIRQRC + i] = PIRQ_DISABLE;
+    for (int i = 0; i < 4; i++)
+        d->config[PIIX_PIRQRC + i] = PIRQ_DISABLE;
     p->rc = 0;
     piix_update(p);
 }
 
-static void piix_destroy(PciDevice *d) { free(d->opaque); }
+static void piix_destroy(PciDevice *d)
+{
+    free(d->opaque);
+}
 
-static uint8_t piix_rc_read(void *opaque) { return ((Piix *)opaque)->rc; }
+static uint8_t piix_rc_read(void *opaque)
+{
+    return ((Piix *)opaque)->rc;
+}
 
 static void piix_rc_write(void *opaque, uint8_t val)
 {
@@ -102,7 +109,8 @@ Piix *piix_new(PciBus *bus, AddressSpace *io, const IrqLine isa_irq[16],
     Piix *p = XNEW(Piix);
     p->dev = d;
     p->io = io;
-    for (int i = 0; i < 16; i++) p->isa_irq[i] = isa_irq[i];
+    for (int i = 0; i < 16; i++)
+        p->isa_irq[i] = isa_irq[i];
     p->request_reset = request_reset;
     p->opaque = opaque;
     d->opaque = p;
@@ -114,12 +122,14 @@ Piix *piix_new(PciBus *bus, AddressSpace *io, const IrqLine isa_irq[16],
     d->config[PCI_HEADER_TYPE] = 0x80;
     /* Bridge configuration (IORT, XBCS, TOM, MSTAT, motherboard IRQ/DMA, APIC base, DLC, SMI
      * and power management) is plain storage for firmware. */
-    for (unsigned o = 0x4c; o <= 0x4f; o++) d->wmask[o] = 0xff;
+    for (unsigned o = 0x4c; o <= 0x4f; o++)
+        d->wmask[o] = 0xff;
     for (int i = 0; i < 4; i++) {
         d->wmask[PIIX_PIRQRC + i] = 0x8f;
         d->config[PIIX_PIRQRC + i] = PIRQ_DISABLE;
     }
-    for (unsigned o = 0x69; o <= 0xab; o++) d->wmask[o] = 0xff;
+    for (unsigned o = 0x69; o <= 0xab; o++)
+        d->wmask[o] = 0xff;
     pci_bus_set_irq_router(bus, piix_map_irq, piix_set_pirq, p);
     pci_bus_set_reset_control(bus, piix_rc_read, piix_rc_write, p);
     return p;

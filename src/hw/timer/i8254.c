@@ -17,7 +17,7 @@ typedef struct PitChannel {
     struct I8254 *pit;
     int index;
     uint8_t mode, rw, bcd;
-    bool armed;     /* a count has been loaded since the last control word */
+    bool armed; /* a count has been loaded since the last control word */
     bool gate;
     bool frozen;    /* counting suspended by the gate (or waiting for a gate edge) */
     bool triggered; /* modes 1 and 5: a gate edge started the current one-shot */
@@ -25,7 +25,7 @@ typedef struct PitChannel {
     uint32_t count; /* count the counting element runs with */
     int64_t start;  /* tick at which the counting element held `count` */
     int64_t frozen_d;
-    bool pending;   /* modes 2/3: cr waits for the end of the current period */
+    bool pending; /* modes 2/3: cr waits for the end of the current period */
     int64_t pending_at;
     bool start_is_edge; /* the counting period began with OUT rising (a reload) */
     int64_t null_until; /* status NULL COUNT is set while now < null_until */
@@ -62,12 +62,19 @@ static int64_t ns_to_ticks(int64_t ns)
 /* First virtual ns at which the tick count reaches t. */
 static int64_t ticks_to_ns(int64_t t)
 {
-    return t / PIT_FREQ_HZ * NS_PER_SEC + (t % PIT_FREQ_HZ * NS_PER_SEC + PIT_FREQ_HZ - 1) / PIT_FREQ_HZ;
+    return t / PIT_FREQ_HZ * NS_PER_SEC +
+           (t % PIT_FREQ_HZ * NS_PER_SEC + PIT_FREQ_HZ - 1) / PIT_FREQ_HZ;
 }
 
-static int64_t pit_now(I8254 *pit) { return ns_to_ticks(clock_ns(pit->clock)); }
+static int64_t pit_now(I8254 *pit)
+{
+    return ns_to_ticks(clock_ns(pit->clock));
+}
 
-static uint32_t modulus(const PitChannel *ch) { return ch->bcd ? 10000 : 65536; }
+static uint32_t modulus(const PitChannel *ch)
+{
+    return ch->bcd ? 10000 : 65536;
+}
 
 static uint16_t to_bcd(uint32_t v)
 {
@@ -221,7 +228,10 @@ static void pit_irq_update(PitChannel *ch)
         timer_mod(&ch->timer, ticks_to_ns(next));
 }
 
-static void pit_timer_cb(void *opaque) { pit_irq_update(opaque); }
+static void pit_timer_cb(void *opaque)
+{
+    pit_irq_update(opaque);
+}
 
 static void pit_start(PitChannel *ch, uint32_t n, int64_t now)
 {
@@ -409,9 +419,7 @@ static uint8_t pit_read_counter(PitChannel *ch)
     switch (ch->rw) {
     case 1: return v & 0xff;
     case 2: return v >> 8;
-    default:
-        ch->read_msb_next = !ch->read_msb_next;
-        return ch->read_msb_next ? v & 0xff : v >> 8;
+    default: ch->read_msb_next = !ch->read_msb_next; return ch->read_msb_next ? v & 0xff : v >> 8;
     }
 }
 
@@ -509,7 +517,8 @@ I8254 *pit_new(AddressSpace *io, Clock *clock, IrqLine irq0)
     pit->io = io;
     timer_init(&pit->ch[0].timer, clock, pit_timer_cb, &pit->ch[0]);
     pit->ch[0].irq_level = -1; /* unknown: the first update drives the line */
-    for (int i = 1; i < 3; i++) timer_init(&pit->ch[i].timer, clock, pit_timer_cb, &pit->ch[i]);
+    for (int i = 1; i < 3; i++)
+        timer_init(&pit->ch[i].timer, clock, pit_timer_cb, &pit->ch[i]);
     pit->mr = as_add_mmio(io, "pit", 0x40, 4, &pit_ops, pit);
     pit->mr61 = as_add_mmio(io, "port61", 0x61, 1, &port61_ops, pit);
     pit_reset(&pit->dev);
@@ -519,10 +528,14 @@ I8254 *pit_new(AddressSpace *io, Clock *clock, IrqLine irq0)
 void pit_free(I8254 *pit)
 {
     if (!pit) return;
-    for (int i = 0; i < 3; i++) timer_del(&pit->ch[i].timer);
+    for (int i = 0; i < 3; i++)
+        timer_del(&pit->ch[i].timer);
     as_remove(pit->io, pit->mr);
     as_remove(pit->io, pit->mr61);
     free(pit);
 }
 
-Device *pit_device(I8254 *pit) { return &pit->dev; }
+Device *pit_device(I8254 *pit)
+{
+    return &pit->dev;
+}

@@ -10,8 +10,8 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-#define RTC_HZ 32768
-#define UIP_TICKS 8 /* UIP rises 244 us (8 ticks of 32.768 kHz) before each update */
+#define RTC_HZ       32768
+#define UIP_TICKS    8 /* UIP rises 244 us (8 ticks of 32.768 kHz) before each update */
 #define SECS_PER_DAY 86400
 
 enum {
@@ -36,10 +36,10 @@ struct Rtc {
     Clock *clock;
     IrqLine irq;
     int irq_level;
-    int64_t origin_ns;    /* virtual time at which the divider chain was at tick 0 */
-    int64_t base_secs;    /* RTC time during divider ticks [0, RTC_HZ) */
-    int64_t frozen_secs;  /* RTC time while the divider is held in reset */
-    int64_t last_t;       /* divider tick up to which flags have been accumulated */
+    int64_t origin_ns;   /* virtual time at which the divider chain was at tick 0 */
+    int64_t base_secs;   /* RTC time during divider ticks [0, RTC_HZ) */
+    int64_t frozen_secs; /* RTC time while the divider is held in reset */
+    int64_t last_t;      /* divider tick up to which flags have been accumulated */
     Timer timer;
     AddressSpace *io;
     MemRegion *mr;
@@ -87,10 +87,19 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
     *y = yoe + era * 400 + (*m <= 2);
 }
 
-static bool rtc_running(const Rtc *r) { return (r->cmos[RTC_REG_A] >> 4 & 7) == 2; }
-static bool rtc_set_mode(const Rtc *r) { return r->cmos[RTC_REG_B] & REG_B_SET; }
+static bool rtc_running(const Rtc *r)
+{
+    return (r->cmos[RTC_REG_A] >> 4 & 7) == 2;
+}
+static bool rtc_set_mode(const Rtc *r)
+{
+    return r->cmos[RTC_REG_B] & REG_B_SET;
+}
 
-static int64_t rtc_tick(const Rtc *r) { return ns_to_t32(clock_ns(r->clock) - r->origin_ns); }
+static int64_t rtc_tick(const Rtc *r)
+{
+    return ns_to_t32(clock_ns(r->clock) - r->origin_ns);
+}
 
 static int64_t rtc_secs_at(const Rtc *r, int64_t t)
 {
@@ -106,7 +115,10 @@ static int64_t rtc_period(const Rtc *r)
     return 1 << (rs - 1);
 }
 
-static uint8_t to_bcd(int v) { return (uint8_t)((v / 10 % 10) << 4 | v % 10); }
+static uint8_t to_bcd(int v)
+{
+    return (uint8_t)((v / 10 % 10) << 4 | v % 10);
+}
 
 static uint8_t rtc_encode(const Rtc *r, int v)
 {
@@ -221,8 +233,7 @@ static void rtc_accumulate(Rtc *r, int64_t t)
 static void rtc_update_irq(Rtc *r)
 {
     uint8_t c = r->cmos[RTC_REG_C] & 0x70;
-    if (c & r->cmos[RTC_REG_B] & 0x70)
-        c |= REG_C_IRQF;
+    if (c & r->cmos[RTC_REG_B] & 0x70) c |= REG_C_IRQF;
     r->cmos[RTC_REG_C] = c;
     int level = (c & REG_C_IRQF) != 0;
     if (level != r->irq_level) {
@@ -261,7 +272,10 @@ static void rtc_sync(Rtc *r)
         timer_mod(&r->timer, r->origin_ns + t32_to_ns(next));
 }
 
-static void rtc_timer_cb(void *opaque) { rtc_sync(opaque); }
+static void rtc_timer_cb(void *opaque)
+{
+    rtc_sync(opaque);
+}
 
 /* Re-phase the time so that it reads `secs` now, keeping the divider phase. */
 static void rtc_store_time(Rtc *r, int64_t secs)
@@ -295,7 +309,8 @@ static void rtc_write_reg_b(Rtc *r, uint8_t val)
     if ((val & REG_B_SET) && !(old & REG_B_SET)) {
         /* Freeze the current time into the registers for the guest to modify. */
         int64_t secs = rtc_secs_at(r, rtc_tick(r));
-        for (int i = 0; i <= 9; i += (i < 6 ? 2 : 1)) r->cmos[i] = rtc_time_reg(r, secs, i);
+        for (int i = 0; i <= 9; i += (i < 6 ? 2 : 1))
+            r->cmos[i] = rtc_time_reg(r, secs, i);
         val &= ~REG_B_UIE; /* setting SET clears UIE */
     }
     /* Leaving SET: take the registers in the format they were written in, even if this same
@@ -359,7 +374,8 @@ static void rtc_io_write(void *opaque, uint64_t off, uint32_t val, unsigned size
         } else {
             /* Writing one field while the clock runs: the others keep counting. */
             int64_t secs = rtc_secs_at(r, rtc_tick(r));
-            for (int k = 0; k <= 9; k += (k < 6 ? 2 : 1)) r->cmos[k] = rtc_time_reg(r, secs, k);
+            for (int k = 0; k <= 9; k += (k < 6 ? 2 : 1))
+                r->cmos[k] = rtc_time_reg(r, secs, k);
             r->cmos[i] = val;
             rtc_store_time(r, rtc_time_from_regs(r));
         }
@@ -461,4 +477,7 @@ void rtc_free(Rtc *rtc)
     free(rtc);
 }
 
-Device *rtc_device(Rtc *rtc) { return &rtc->dev; }
+Device *rtc_device(Rtc *rtc)
+{
+    return &rtc->dev;
+}
