@@ -1,8 +1,10 @@
-/* 8254 PIT: modes 0/2/3/4 counts and IRQ timing, access modes, latch, read-back, BCD, gate. */
+/* 8254 PIT: modes 0/2/3/4 counts and IRQ timing, access modes, latch, read-back, BCD, gate,
+ * and channel 0 driving a real 8259A. */
 #include "test.h"
 
 #include "core/clock.h"
 #include "core/memory.h"
+#include "hw/intc/i8259.h"
 #include "hw/timer/i8254.h"
 
 typedef struct {
@@ -308,4 +310,51 @@ TEST(refresh_toggle_and_guest_garbage)
     run_to(&r, 200000);
     CHECK_EQ(in8(&r, 0x43), 0xff);
     rig_free(&r);
+}
+
+/* PIT channel 0 through a real 8259A: a 1 kHz mode-2 tick delivers one interrupt per period
+ * when the handler acknowledges and EOIs, like Linux's timer interrupt. */
+static void intr_cb(void *o, int n, int level)
+{
+    *(int *)o = level;
+}
+
+TEST(pit_drives_pic)
+{
+    AddressSpace io;
+    Clock clock;
+    Rig r; /* only for the instruction counter */
+    memset(&r, 0, sizeof r);
+    as_init(&io, "io", 0x10000);
+    clock_init(&clock, true, 0);
+    clock.insn_count = rig_insns;
+    clock.insn_opaque = &r;
+    int intr = 0;
+    Pic *pic = pic_new(&io, (IrqLine){intr_cb, &intr, 0});
+    I8254 *pit = pit_new(&io, &clock, pic_irq(pic, 0));
+    static const uint8_t init[][2] = {{0x20, 0x11}, {0x21, 0x20}, {0x21, 0x04}, {0x21, 0x01},
+                                      {0xa0, 0x11}, {0xa1, 0x28}, {0xa1, 0x02}, {0xa1, 0x01},
+                                      {0x21, 0xfe}, {0xa1, 0xff}};
+    for (size_t i = 0; i < sizeof init / sizeof init[0]; i++)
+        as_write(&io, init[i][0], init[i][1], 1);
+    as_write(&io, 0x43, 0x34, 1);
+    as_write(&io, 0x40, 1193 & 0xff, 1);
+    as_write(&io, 0x40, 1193 >> 8, 1);
+    int handled = 0;
+    int64_t end = 100 * 1000000LL;
+    while ((int64_t)r.insns < end) {
+        int64_t next = clock_next_deadline(&clock);
+        r.insns = next < end ? next : end;
+        clock_run_timers(&clock);
+        if (intr) {
+            CHECK_EQ(pic_intack(pic), 0x20);
+            as_write(&io, 0x20, 0x20, 1);
+            handled++;
+        }
+    }
+    CHECK_EQ(handled, 100);
+    pit_free(pit);
+    pic_free(pic);
+    as_destroy(&io);
+    free(clock.heap);
 }
