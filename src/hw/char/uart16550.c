@@ -182,7 +182,9 @@ static uint8_t uart_read_rbr(Uart *u)
 
 static void uart_write_thr(Uart *u, uint8_t b)
 {
+    /* Writing THR clears the THRE interrupt; its return below is a new rising edge. */
     u->thr_ipending = false;
+    uart_update_irq(u);
     if (u->mcr & MCR_LOOP) {
         uart_receive_byte(u, b);
         uart_restart_timeout(u);
