@@ -49,7 +49,7 @@ typedef struct {
     uint64_t insns;
     FakeChr chr;
     Uart *uart;
-    int level;
+    int level, rises;
 } Rig;
 
 static uint64_t rig_insns(void *o)
@@ -57,6 +57,11 @@ static uint64_t rig_insns(void *o)
     return ((Rig *)o)->insns;
 }
 static void irq_cb(void *o, int n, int level)
+{
+    Rig *r = o;
+    if (level && !r->level) r->rises++;
+    r->level = level;
+}
 {
     ((Rig *)o)->level = level;
 }
@@ -232,6 +237,11 @@ TEST(thre_interrupt)
     CHECK_EQ(r.level, 1);
     out8(&r, 1, 0x00);
     CHECK_EQ(r.level, 0);
+    /* A THR write while THRE is pending: the line drops and rises again (a new edge). */
+    int before = r.rises;
+    out8(&r, 0, 'z');
+    CHECK_EQ(r.level, 1);
+    CHECK_EQ(r.rises, before + 1);
     /* Linux's THRE test: re-enabling THRI re-asserts it. */
     out8(&r, 1, 0x02);
     CHECK_EQ(in8(&r, 2), 0x02);
