@@ -62,9 +62,6 @@ static void irq_cb(void *o, int n, int level)
     if (level && !r->level) r->rises++;
     r->level = level;
 }
-{
-    ((Rig *)o)->level = level;
-}
 
 #define COM1 0x3f8
 
