@@ -1,0 +1,152 @@
+/* The run loop of the CPU: finds or translates the block at the current EIP, runs it through
+ * the back end, chains blocks, takes interrupts at block boundaries, and turns guest exceptions
+ * (longjmp from helpers and slow paths) into deliveries through the IDT. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "cpu/x86/helpers.h"
+#include "cpu/x86/translate.h"
+#include "exec/softmmu_slow.h"
+#include "exec/tb.h"
+#include "util/log.h"
+
+void x86_restore_state(CPUX86State *env)
+{
+    TranslationBlock *tb = env->cur_tb;
+    if (tb && env->cur_pos) {
+        int k = env->backend->fault_insn(tb, env->cur_pos);
+        env->eip = tb->pc + tb->insn_off[k];
+        if (tb->insn_aux[k] != CC_OP_DYNAMIC) env->cc_op = tb->insn_aux[k];
+        /* Instructions k.. were not retired. */
+        env->budget += tb->icount - k;
+    }
+    env->cur_pos = NULL;
+}
+
+_Noreturn void x86_cpu_loop_exit(CPUX86State *env)
+{
+    env->cur_pos = NULL;
+    longjmp(env->jmp_env, 1);
+}
+
+static TranslationBlock *tb_translate(CPUX86State *env, uint32_t pc, uint32_t cs_base,
+                                      uint32_t flags, int cflags)
+{
+    TbCache *c = env->tbs;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        TranslationBlock *tb = tb_arena_alloc(c, sizeof(TranslationBlock));
+        if (tb) {
+            memset(tb, 0, sizeof *tb);
+            tb->pc = pc;
+            tb->cs_base = cs_base;
+            tb->flags = flags;
+            tb->cflags = cflags;
+            tb->phys_page2 = UINT32_MAX;
+            if (x86_translate_block(env, tb)) {
+                if (!(cflags & TB_NOCACHE)) tb_insert(c, tb);
+                return tb;
+            }
+        }
+        /* Arena full: drop everything and translate again into the empty arena. */
+        tb_flush(c);
+    }
+    log_error("internal error: a single block does not fit the translation cache");
+    abort();
+}
+
+/* Block at the current CS:EIP in the current mode, translating it if needed. */
+static TranslationBlock *tb_find(CPUX86State *env)
+{
+    TbCache *c = env->tbs;
+    uint32_t pc = env->eip, cs_base = env->seg_base[R_CS], flags = env->hflags;
+    if (env->single_insn_next) {
+        env->single_insn_next = false;
+        return tb_translate(env, pc, cs_base, flags, TB_NOCACHE);
+    }
+    unsigned h = tb_jmp_cache_hash(pc);
+    TranslationBlock *tb = c->jmp_cache[h];
+    if (tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags) return tb;
+
+    uint32_t phys;
+    softmmu_code_page(env, cs_base + pc, x86_mmu_idx(env), &phys);
+    tb = tb_hash_lookup(c, phys, pc, cs_base, flags);
+    if (tb && tb->phys_page2 != UINT32_MAX) {
+        /* The second page must still map to the same physical page. */
+        uint32_t phys2;
+        uint32_t lin2 = ((cs_base + pc) & PAGE_MASK) + PAGE_SIZE;
+        softmmu_code_page(env, lin2, x86_mmu_idx(env), &phys2);
+        if ((phys2 & PAGE_MASK) != tb->phys_page2) tb = NULL;
+    }
+    if (!tb) tb = tb_translate(env, pc, cs_base, flags, 0);
+    c->jmp_cache[h] = tb;
+    return tb;
+}
+
+/* Takes a pending hardware interrupt or NMI if the CPU can accept it now. */
+static bool handle_interrupts(CPUX86State *env)
+{
+    if (env->interrupt_request & INT_REQ_NMI) {
+        env->interrupt_request &= ~INT_REQ_NMI;
+        env->halted = false;
+        x86_do_interrupt(env, EXCP_NMI, false, false, 0, env->eip, true);
+        return true;
+    }
+    if ((env->interrupt_request & INT_REQ_HARD) && (env->eflags & IF_MASK) && !env->inhibit_irq) {
+        int vector = env->intack ? env->intack(env->intack_opaque) : -1;
+        env->halted = false;
+        if (vector >= 0) {
+            LOG(LOG_INT, "int: hardware vector 0x%02x at %04x:%08x", vector,
+                env->segs[R_CS].sel, env->eip);
+            x86_do_interrupt(env, vector, false, false, 0, env->eip, true);
+            return true;
+        }
+    }
+    return false;
+}
+
+static int exec_loop(CPUX86State *env)
+{
+    TranslationBlock *last = NULL;
+    int last_slot = -1;
+    for (;;) {
+        if (env->interrupt_request & INT_REQ_RESET) {
+            env->interrupt_request &= ~INT_REQ_RESET;
+            return X86_EXIT_SHUTDOWN;
+        }
+        if (env->exit_request) {
+            env->exit_request = 0;
+            last = NULL;
+        }
+        if (env->interrupt_request && handle_interrupts(env)) last = NULL;
+        if (env->halted) return X86_EXIT_HALT;
+        if (env->budget <= 0) return X86_EXIT_BUDGET;
+
+        TranslationBlock *tb = tb_find(env);
+        /* Chain the previous block's direct exit to this one when it is on the same page. */
+        if (last && last_slot >= 0 && !(tb->cflags & TB_NOCACHE) && !last->invalid &&
+            ((last->pc + last->cs_base) & PAGE_MASK) == ((tb->pc + tb->cs_base) & PAGE_MASK))
+            tb_chain(last, last_slot, tb);
+        env->budget -= tb->icount;
+        env->inhibit_irq = false;
+        if (LOG_ON(LOG_EXEC))
+            log_msg("exec: %04x:%08x flags=%x", env->segs[R_CS].sel, tb->pc, tb->flags);
+        last = env->backend->exec(env, tb, &last_slot);
+        env->cur_tb = NULL;
+        if (last->cflags & TB_NOCACHE) last = NULL;
+        if (env->halted) return X86_EXIT_HALT;
+    }
+}
+
+int x86_cpu_exec(CPUX86State *env)
+{
+    if (setjmp(env->jmp_env)) {
+        /* Unwound from a helper or slow path: state is that of an instruction boundary. */
+        env->cur_tb = NULL;
+        env->cur_pos = NULL;
+        if (env->interrupt_request & INT_REQ_RESET) return X86_EXIT_SHUTDOWN;
+        x86_deliver_pending_exception(env);
+        if (env->interrupt_request & INT_REQ_RESET) return X86_EXIT_SHUTDOWN;
+    }
+    return exec_loop(env);
+}

@@ -1,0 +1,176 @@
+/* Soft-MMU slow paths: TLB misses (victim table, then the page walk), MMIO through the address
+ * space, writes to pages holding translated code (self-modifying code), and accesses that cross
+ * a page boundary. */
+#include <string.h>
+
+#include "cpu/x86/helpers.h"
+#include "exec/softmmu_slow.h"
+#include "exec/tb.h"
+
+static uint32_t entry_tag(const TlbEntry *e, int access)
+{
+    return access == ACC_READ ? e->tag_r : access == ACC_WRITE ? e->tag_w : e->tag_x;
+}
+
+static bool tag_matches(uint32_t tag, uint32_t page)
+{
+    return tag != TLB_INVALID_TAG && (tag & PAGE_MASK) == page;
+}
+
+/* Entry for addr valid for the access, filling it (or faulting) if needed. */
+static TlbEntry *tlb_entry_for(CPUX86State *env, uint32_t addr, int access, unsigned mmu)
+{
+    uint32_t page = addr & PAGE_MASK;
+    TlbEntry *e = &env->tlb[mmu][tlb_index(addr)];
+    if (tag_matches(entry_tag(e, access), page)) return e;
+    for (unsigned i = 0; i < TLB_VICTIM; i++) {
+        TlbEntry *v = &env->victim[mmu][i];
+        if (v->vaddr == page && tag_matches(entry_tag(v, access), page)) {
+            TlbEntry tmp = *e;
+            *e = *v;
+            *v = tmp;
+            return e;
+        }
+    }
+    x86_tlb_fill(env, addr, access, mmu);
+    return e;
+}
+
+static uint32_t ram_load(uintptr_t p, unsigned size)
+{
+    const uint8_t *b = (const uint8_t *)p;
+    switch (size) {
+    case 1: return b[0];
+    case 2: return b[0] | b[1] << 8;
+    default: return b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
+    }
+}
+
+static void ram_store(uintptr_t p, uint32_t v, unsigned size)
+{
+    uint8_t *b = (uint8_t *)p;
+    for (unsigned i = 0; i < size; i++) b[i] = v >> (8 * i);
+}
+
+uint32_t softmmu_ld(CPUX86State *env, uint32_t addr, unsigned size, unsigned mmu)
+{
+    if ((addr & ~PAGE_MASK) + size > PAGE_SIZE) {
+        uint32_t v = 0;
+        for (unsigned i = 0; i < size; i++) v |= softmmu_ld(env, addr + i, 1, mmu) << (8 * i);
+        return v;
+    }
+    TlbEntry *e = tlb_entry_for(env, addr, ACC_READ, mmu);
+    if (e->tag_r & TLB_MMIO) return as_read(env->mem, e->phys | (addr & ~PAGE_MASK), size);
+    return ram_load(addr + e->addend, size);
+}
+
+void softmmu_probe(CPUX86State *env, uint32_t addr, unsigned size, int access, unsigned mmu)
+{
+    if (size == 0) return;
+    tlb_entry_for(env, addr, access, mmu);
+    uint32_t last = addr + size - 1;
+    for (uint32_t p = (addr & PAGE_MASK) + PAGE_SIZE; (p - addr) <= (last - addr); p += PAGE_SIZE)
+        tlb_entry_for(env, p, access, mmu);
+}
+
+void softmmu_st(CPUX86State *env, uint32_t addr, uint32_t val, unsigned size, unsigned mmu)
+{
+    if ((addr & ~PAGE_MASK) + size > PAGE_SIZE) {
+        /* Both pages must be writable before any byte is written. */
+        softmmu_probe(env, addr, size, ACC_WRITE, mmu);
+        for (unsigned i = 0; i < size; i++) softmmu_st(env, addr + i, val >> (8 * i), 1, mmu);
+        return;
+    }
+    TlbEntry *e = tlb_entry_for(env, addr, ACC_WRITE, mmu);
+    uint32_t phys = e->phys | (addr & ~PAGE_MASK);
+    if (e->tag_w & TLB_MMIO) {
+        as_write(env->mem, phys, val, size);
+        return;
+    }
+    if (e->tag_w & TLB_NOTDIRTY) {
+        if (tb_page_has_code(env->tbs, phys) &&
+            tb_invalidate_phys_range(env->tbs, phys, size, env->cur_tb) && env->cur_pos) {
+            /* The running block was just modified: run this instruction again on its own,
+             * translated from the new bytes. Nothing of it has been committed yet. */
+            env->single_insn_next = true;
+            x86_restore_state(env);
+            x86_cpu_loop_exit(env);
+        }
+        if (!tb_page_has_code(env->tbs, phys)) e->tag_w &= ~TLB_NOTDIRTY;
+    }
+    ram_store(addr + e->addend, val, size);
+}
+
+const uint8_t *softmmu_code_page(CPUX86State *env, uint32_t addr, unsigned mmu, uint32_t *phys)
+{
+    TlbEntry *e = tlb_entry_for(env, addr, ACC_EXEC, mmu);
+    *phys = e->phys | (addr & ~PAGE_MASK);
+    if (e->tag_x & TLB_MMIO) return NULL;
+    return (const uint8_t *)((addr & PAGE_MASK) + e->addend);
+}
+
+static void invalidate_entry(TlbEntry *e)
+{
+    e->tag_r = e->tag_w = e->tag_x = TLB_INVALID_TAG;
+    e->vaddr = TLB_INVALID_TAG;
+}
+
+void softmmu_flush(CPUX86State *env)
+{
+    memset(env->tlb, 0xff, sizeof env->tlb);
+    memset(env->victim, 0xff, sizeof env->victim);
+    env->tlb_has_large = false;
+    if (env->tbs) tb_jmp_cache_clear(env->tbs);
+}
+
+/* Flush on CR3 writes: global entries survive. */
+void softmmu_flush_nonglobal(CPUX86State *env)
+{
+    bool large = false;
+    for (int m = 0; m < NB_MMU_MODES; m++) {
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            TlbEntry *e = &env->tlb[m][i];
+            if (!(e->flags & TLBF_GLOBAL) || e->vaddr == TLB_INVALID_TAG) invalidate_entry(e);
+            else if (e->flags & TLBF_LARGE) large = true;
+        }
+        for (unsigned i = 0; i < TLB_VICTIM; i++) {
+            TlbEntry *e = &env->victim[m][i];
+            if (!(e->flags & TLBF_GLOBAL) || e->vaddr == TLB_INVALID_TAG) invalidate_entry(e);
+            else if (e->flags & TLBF_LARGE) large = true;
+        }
+    }
+    env->tlb_has_large = large;
+    if (env->tbs) tb_jmp_cache_clear(env->tbs);
+}
+
+void softmmu_flush_page(CPUX86State *env, uint32_t addr)
+{
+    if (env->tlb_has_large) {
+        softmmu_flush(env);
+        return;
+    }
+    uint32_t page = addr & PAGE_MASK;
+    for (int m = 0; m < NB_MMU_MODES; m++) {
+        TlbEntry *e = &env->tlb[m][tlb_index(addr)];
+        if (e->vaddr == page) invalidate_entry(e);
+        for (unsigned i = 0; i < TLB_VICTIM; i++)
+            if (env->victim[m][i].vaddr == page) invalidate_entry(&env->victim[m][i]);
+    }
+    if (env->tbs) tb_jmp_cache_clear(env->tbs);
+}
+
+void softmmu_protect_code_page(CPUX86State *env, uint32_t phys_page)
+{
+    for (int m = 0; m < NB_MMU_MODES; m++) {
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            TlbEntry *e = &env->tlb[m][i];
+            if (e->phys == phys_page && e->tag_w != TLB_INVALID_TAG && !(e->tag_w & TLB_MMIO))
+                e->tag_w |= TLB_NOTDIRTY;
+        }
+        for (unsigned i = 0; i < TLB_VICTIM; i++) {
+            TlbEntry *e = &env->victim[m][i];
+            if (e->phys == phys_page && e->tag_w != TLB_INVALID_TAG && !(e->tag_w & TLB_MMIO))
+                e->tag_w |= TLB_NOTDIRTY;
+        }
+    }
+}

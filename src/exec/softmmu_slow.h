@@ -1,0 +1,29 @@
+/* Slow paths of guest memory accesses (TLB miss, MMIO, pages holding code, page-crossing
+ * accesses), called by both back ends and by C helpers. Faults unwind to the run loop. */
+#ifndef EXEC_SOFTMMU_SLOW_H
+#define EXEC_SOFTMMU_SLOW_H
+
+#include <stdint.h>
+
+#include "cpu/x86/cpu.h"
+
+uint32_t softmmu_ld(CPUX86State *env, uint32_t addr, unsigned size, unsigned mmu_idx);
+void softmmu_st(CPUX86State *env, uint32_t addr, uint32_t val, unsigned size, unsigned mmu_idx);
+
+/* Makes sure [addr, addr+size) is accessible for the given access (filling the TLB or raising
+ * the fault) without touching memory; used before multi-part stores. */
+void softmmu_probe(CPUX86State *env, uint32_t addr, unsigned size, int access, unsigned mmu_idx);
+
+/* Host pointer to the code page containing linear addr (filled for execute access, faulting
+ * as an instruction fetch would). *phys receives the physical address of addr. Returns NULL if
+ * the page is not RAM or ROM. */
+const uint8_t *softmmu_code_page(CPUX86State *env, uint32_t addr, unsigned mmu_idx,
+                                 uint32_t *phys);
+
+void softmmu_flush(CPUX86State *env);
+void softmmu_flush_nonglobal(CPUX86State *env);
+void softmmu_flush_page(CPUX86State *env, uint32_t addr);
+/* A page became code: route TLB writes to it through the slow path. */
+void softmmu_protect_code_page(CPUX86State *env, uint32_t phys_page);
+
+#endif

@@ -1,0 +1,214 @@
+/* Translation-block cache: arena, hash table, jump cache, page lists and chaining (see tb.h). */
+#include "exec/tb.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "util/alloc.h"
+#include "util/log.h"
+
+#define TAG_TB(p) ((TranslationBlock *)((p) & ~(uintptr_t)3))
+#define TAG_SLOT(p) ((int)((p)&3))
+#define MAKE_TAG(tb, n) ((uintptr_t)(tb) | (uintptr_t)(n))
+
+TbCache *tb_cache_new(size_t arena_size)
+{
+    TbCache *c = XNEW(TbCache);
+    c->arena = mmap(NULL, arena_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c->arena == MAP_FAILED) {
+        free(c);
+        return NULL;
+    }
+    c->arena_size = arena_size;
+    c->hash_bits = 16;
+    c->hash = xzalloc(sizeof(TranslationBlock *) << c->hash_bits);
+    return c;
+}
+
+void tb_cache_free(TbCache *c)
+{
+    if (!c) return;
+    munmap(c->arena, c->arena_size);
+    free(c->hash);
+    for (int i = 0; i < 1024; i++) free(c->l1[i]);
+    free(c);
+}
+
+void *tb_arena_alloc(TbCache *c, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    if (c->arena_used + size > c->arena_size) return NULL;
+    void *p = c->arena + c->arena_used;
+    c->arena_used += size;
+    return p;
+}
+
+void tb_jmp_cache_clear(TbCache *c) { memset(c->jmp_cache, 0, sizeof c->jmp_cache); }
+
+void tb_flush(TbCache *c)
+{
+    LOG(LOG_TB, "tb: flush (%zu bytes used)", c->arena_used);
+    c->arena_used = 0;
+    memset(c->hash, 0, sizeof(TranslationBlock *) << c->hash_bits);
+    for (int i = 0; i < 1024; i++) {
+        if (c->l1[i]) memset(c->l1[i], 0, sizeof(PageDesc) * 1024);
+    }
+    tb_jmp_cache_clear(c);
+    c->nflushes++;
+}
+
+static unsigned tb_hash(const TbCache *c, uint32_t phys_pc, uint32_t flags)
+{
+    uint32_t h = phys_pc * 0x9e3779b1u ^ flags * 0x85ebca6bu;
+    return (h ^ (h >> 15)) & ((1u << c->hash_bits) - 1);
+}
+
+TranslationBlock *tb_hash_lookup(TbCache *c, uint32_t phys_pc, uint32_t pc, uint32_t cs_base,
+                                 uint32_t flags)
+{
+    for (TranslationBlock *tb = c->hash[tb_hash(c, phys_pc, flags)]; tb; tb = tb->hash_next) {
+        if (tb->phys_pc == phys_pc && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags)
+            return tb;
+    }
+    return NULL;
+}
+
+static PageDesc *page_find(TbCache *c, uint32_t phys, bool alloc)
+{
+    uint32_t page = phys >> 12;
+    PageDesc **l2 = &c->l1[page >> 10];
+    if (!*l2) {
+        if (!alloc) return NULL;
+        *l2 = xzalloc(sizeof(PageDesc) * 1024);
+    }
+    return &(*l2)[page & 1023];
+}
+
+bool tb_page_has_code(TbCache *c, uint32_t phys)
+{
+    PageDesc *pd = page_find(c, phys, false);
+    return pd && pd->first_tb;
+}
+
+static void page_add(TbCache *c, TranslationBlock *tb, int n, uint32_t phys)
+{
+    PageDesc *pd = page_find(c, phys, true);
+    bool first = !pd->first_tb;
+    tb->page_next[n] = pd->first_tb;
+    pd->first_tb = MAKE_TAG(tb, n);
+    if (first && c->page_became_code) c->page_became_code(c->opaque, phys & ~0xfffu);
+}
+
+static void page_remove(TbCache *c, TranslationBlock *tb, int n, uint32_t phys)
+{
+    PageDesc *pd = page_find(c, phys, false);
+    if (!pd) return;
+    uintptr_t *pp = &pd->first_tb;
+    while (*pp) {
+        TranslationBlock *t = TAG_TB(*pp);
+        int k = TAG_SLOT(*pp);
+        if (t == tb && k == n) {
+            *pp = t->page_next[k];
+            return;
+        }
+        pp = &t->page_next[k];
+    }
+}
+
+void tb_insert(TbCache *c, TranslationBlock *tb)
+{
+    unsigned h = tb_hash(c, tb->phys_pc, tb->flags);
+    tb->hash_next = c->hash[h];
+    c->hash[h] = tb;
+    page_add(c, tb, 0, tb->phys_pc);
+    if (tb->phys_page2 != UINT32_MAX) page_add(c, tb, 1, tb->phys_page2);
+    c->ntranslated++;
+}
+
+/* Remove `from`'s slot n from the incoming list of its destination. */
+static void unlink_outgoing(TranslationBlock *from, int n)
+{
+    TranslationBlock *dest = from->jmp_dest[n];
+    if (!dest) return;
+    uintptr_t *pp = &dest->jmp_first;
+    while (*pp) {
+        TranslationBlock *t = TAG_TB(*pp);
+        int k = TAG_SLOT(*pp);
+        if (t == from && k == n) {
+            *pp = from->jmp_next[n];
+            break;
+        }
+        pp = &t->jmp_next[k];
+    }
+    from->jmp_dest[n] = NULL;
+}
+
+void tb_chain(TranslationBlock *from, int slot, TranslationBlock *to)
+{
+    if (from->invalid || to->invalid || from->jmp_dest[slot] == to) return;
+    unlink_outgoing(from, slot);
+    from->jmp_dest[slot] = to;
+    from->jmp_next[slot] = to->jmp_first;
+    to->jmp_first = MAKE_TAG(from, slot);
+}
+
+void tb_invalidate(TbCache *c, TranslationBlock *tb)
+{
+    if (tb->invalid) return;
+    tb->invalid = true;
+    c->ninvalidated++;
+    LOG(LOG_TB, "tb: invalidate pc=%08x phys=%08x", tb->pc, tb->phys_pc);
+    if (!(tb->cflags & TB_NOCACHE)) {
+        TranslationBlock **pp = &c->hash[tb_hash(c, tb->phys_pc, tb->flags)];
+        while (*pp && *pp != tb) pp = &(*pp)->hash_next;
+        if (*pp) *pp = tb->hash_next;
+        page_remove(c, tb, 0, tb->phys_pc);
+        if (tb->phys_page2 != UINT32_MAX) page_remove(c, tb, 1, tb->phys_page2);
+    }
+    unsigned h = tb_jmp_cache_hash(tb->pc);
+    if (c->jmp_cache[h] == tb) c->jmp_cache[h] = NULL;
+    /* Blocks jumping here must go back through the lookup. */
+    while (tb->jmp_first) {
+        TranslationBlock *from = TAG_TB(tb->jmp_first);
+        int k = TAG_SLOT(tb->jmp_first);
+        tb->jmp_first = from->jmp_next[k];
+        from->jmp_dest[k] = NULL;
+    }
+    unlink_outgoing(tb, 0);
+    unlink_outgoing(tb, 1);
+}
+
+bool tb_invalidate_phys_range(TbCache *c, uint32_t start, uint32_t len,
+                              const TranslationBlock *current)
+{
+    bool hit_current = false;
+    uint32_t end = start + len; /* exclusive; callers never pass ranges wrapping 4 GiB */
+    for (uint32_t page = start & ~0xfffu; page < end || page == (start & ~0xfffu); page += 4096) {
+        PageDesc *pd = page_find(c, page, false);
+        if (pd) {
+            uintptr_t p = pd->first_tb;
+            while (p) {
+                TranslationBlock *tb = TAG_TB(p);
+                int k = TAG_SLOT(p);
+                p = tb->page_next[k];
+                /* Byte range of the block on this page. */
+                uint32_t s, e;
+                if (k == 0) {
+                    s = tb->phys_pc;
+                    e = tb->phys_pc + tb->size;
+                    if (tb->phys_page2 != UINT32_MAX) e = (tb->phys_pc & ~0xfffu) + 4096;
+                } else {
+                    s = tb->phys_page2;
+                    e = tb->phys_page2 + ((tb->phys_pc + tb->size) & 0xfff);
+                }
+                if (s < end && start < e) {
+                    if (tb == current) hit_current = true;
+                    tb_invalidate(c, tb);
+                }
+            }
+        }
+        if (page + 4096 == 0) break;
+    }
+    return hit_current;
+}
