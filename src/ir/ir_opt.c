@@ -27,6 +27,7 @@ static void fwd_reset(Fwd *f)
     for (int i = 0; i < f->b->nvars; i++) f->info[i].copy_of = 0;
 }
 
+
 static IrVar fwd_resolve(Fwd *f, IrVar v)
 {
     if (!v) return v;
@@ -168,7 +169,9 @@ static void fold_op(Fwd *f, IrOp *op)
 
 static void forward_pass(IrBlock *b)
 {
-    Fwd f = {b, xzalloc(sizeof(FwdInfo) * b->nvars), xzalloc(sizeof(uint32_t) * b->nvars)};
+    /* Folding creates constants: each op adds at most one new variable. */
+    size_t cap = (size_t)b->nvars + b->nops + 16;
+    Fwd f = {b, xzalloc(sizeof(FwdInfo) * cap), xzalloc(sizeof(uint32_t) * cap)};
     for (int i = 0; i < b->nops; i++) {
         IrOp *op = &b->ops[i];
         if (op->opc == IR_LABEL) {
