@@ -198,7 +198,13 @@ static void forward_pass(IrBlock *b)
         }
         if (def) {
             fwd_define(&f, op->d);
-            if (op->opc == IR_MOV) fwd_record_copy(&f, op->d, op->a);
+            if (op->opc == IR_MOV) {
+                fwd_record_copy(&f, op->d, op->a);
+                /* After "mov G, t", t also equals G: later uses of t may read G instead, which
+                 * often leaves the mov as t's only use (see coalesce_pass). */
+                if (ir_is_global(b, op->d) && ir_is_temp(b, op->a))
+                    fwd_record_copy(&f, op->a, op->d);
+            }
         }
     }
     free(f.info);
@@ -302,9 +308,41 @@ static void compact(IrBlock *b)
     b->nops = j;
 }
 
+/* "t = op ...; mov G, t" with no other use of t becomes "G = op ...". Only when the two ops
+ * are adjacent within one guest instruction, so no fault point moves relative to the write. */
+static void coalesce_pass(IrBlock *b)
+{
+    uint16_t *uses = xzalloc(sizeof(uint16_t) * b->nvars);
+    for (int i = 0; i < b->nops; i++) {
+        IrVar in[3];
+        int nin;
+        bool def;
+        ir_op_uses(&b->ops[i], in, &nin, &def);
+        for (int k = 0; k < nin; k++)
+            if (in[k] && uses[in[k]] < 0xffff) uses[in[k]]++;
+        if (b->ops[i].opc == IR_MOVCOND && uses[b->ops[i].d] < 0xffff) uses[b->ops[i].d]++;
+    }
+    for (int i = 1; i < b->nops; i++) {
+        IrOp *mv = &b->ops[i], *defop = &b->ops[i - 1];
+        if (mv->opc != IR_MOV || !ir_is_global(b, mv->d) || !ir_is_temp(b, mv->a)) continue;
+        if (uses[mv->a] != 1) continue;
+        IrVar in[3];
+        int nin;
+        bool def;
+        ir_op_uses(defop, in, &nin, &def);
+        if (!def || defop->d != mv->a || defop->opc == IR_MOVCOND || defop->opc == IR_CALL)
+            continue;
+        defop->d = mv->d;
+        *mv = (IrOp){.opc = IR_NOP};
+    }
+    free(uses);
+}
+
 void ir_optimize(IrBlock *b)
 {
     forward_pass(b);
     dce_pass(b);
+    compact(b);
+    coalesce_pass(b);
     compact(b);
 }

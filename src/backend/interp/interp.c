@@ -90,6 +90,10 @@ typedef struct Lower {
     uint8_t *insn_aux;
     int ninsns;
     bool overflow;
+    /* "mov eip, $const" right before GOTO_TB is folded into it: EIP is only written when the
+     * chain is left, since a chained successor never reads it. */
+    bool has_pending_eip;
+    uint32_t pending_eip;
 } Lower;
 
 static IOp *lw_emit(Lower *L, int h)
@@ -241,7 +245,10 @@ static void lower_op(Lower *L, const IrOp *op)
     }
     case IR_GOTO_TB:
         o = lw_emit(L, IH_GOTO_TB);
-        o->imm = op->imm;
+        o->x = (uint16_t)op->imm;
+        o->imm = L->pending_eip;
+        o->a = L->has_pending_eip;
+        L->has_pending_eip = false;
         return;
     case IR_EXIT_LOOKUP: lw_emit(L, IH_EXIT_LOOKUP); return;
     case IR_EXIT: lw_emit(L, IH_EXIT); return;
@@ -288,8 +295,16 @@ static bool interp_gen(TbCache *c, TranslationBlock *tb, const IrBlock *ir)
     L.insn_off = xmalloc(sizeof(uint16_t) * (tb->icount + 1));
     L.insn_aux = xmalloc(sizeof(uint8_t) * (tb->icount + 1));
     for (int i = 0; i < ir->nops; i++) {
-        if (ir->ops[i].opc == IR_INSN_START && L.ninsns >= tb->icount) continue;
-        lower_op(&L, &ir->ops[i]);
+        const IrOp *op = &ir->ops[i];
+        if (op->opc == IR_INSN_START && L.ninsns >= tb->icount) continue;
+        if (op->opc == IR_MOV && i + 1 < ir->nops && ir->ops[i + 1].opc == IR_GOTO_TB &&
+            ir_is_global(ir, op->d) && ir->vars[op->d].slot == X86_SLOT(eip) &&
+            ir_is_const(ir, op->a)) {
+            L.has_pending_eip = true;
+            L.pending_eip = ir_const_value(ir, op->a);
+            continue;
+        }
+        lower_op(&L, op);
     }
     /* Resolve branch labels to op indexes. */
     for (int i = 0; i < L.nops; i++) {
@@ -569,7 +584,7 @@ call: {
     NEXT();
 }
 goto_tb: {
-    TranslationBlock *next = tb->jmp_dest[op->imm];
+    TranslationBlock *next = tb->jmp_dest[op->x];
     if (LIKELY(next && env->budget > 0 && !env->exit_request)) {
         env->budget -= next->icount;
         tb = next;
@@ -577,7 +592,8 @@ goto_tb: {
         op = base = tb->code;
         DISPATCH();
     }
-    *exit_slot = (int)op->imm;
+    if (op->a) env->eip = op->imm;
+    *exit_slot = (int)op->x;
     return tb;
 }
 exit_lookup: {
