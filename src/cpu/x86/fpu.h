@@ -1,0 +1,54 @@
+/* Interface between the x87 translator (translate/x87.c) and the x87 helpers (helpers/fpu.c):
+ * the packed instruction descriptor, the helper descriptors and the FERR# output (SDM vol. 1,
+ * ch. 8 and appendix D). */
+#ifndef CPU_X86_FPU_H
+#define CPU_X86_FPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/x86/cpu.h"
+#include "ir/ir.h"
+
+/*
+ * hlp_fpu(env, lin, desc, eip) executes one x87 instruction:
+ *   lin   linear address of the memory operand (segment checks already done), else unused;
+ *   desc  the packed descriptor below;
+ *   eip   offset of the instruction in CS, for the FPU instruction pointer (FIP).
+ * desc bits:
+ *    0- 6  X86FpuOp            13     destination is ST(i) (DC/DE register forms)
+ *    7- 9  FMT_* memory format 14     has a memory operand
+ *   10-12  i of ST(i)          15-16  MMU index of the access
+ *   17-19  segment register    20     32-bit operand size (FNSTENV/FLDENV/FNSAVE/FRSTOR layout)
+ *   21-31  FOP: low 3 bits of the D8-DF escape byte in bits 8-10, ModRM in bits 0-7
+ */
+#define FPU_DESC_DEST_STI (1u << 13)
+#define FPU_DESC_MEM      (1u << 14)
+#define FPU_DESC_OP32     (1u << 20)
+
+static inline uint32_t x86_fpu_desc(unsigned fop, unsigned fmt, unsigned sti, bool dest_sti,
+                                    bool mem, unsigned mmu_idx, unsigned seg, bool op32,
+                                    unsigned fopcode)
+{
+    return (fop & 0x7f) | (fmt & 7) << 7 | (sti & 7) << 10 | (dest_sti ? FPU_DESC_DEST_STI : 0) |
+           (mem ? FPU_DESC_MEM : 0) | (mmu_idx & 3) << 15 | (seg & 7) << 17 |
+           (op32 ? FPU_DESC_OP32 : 0) | (fopcode & 0x7ffu) << 21;
+}
+
+/* hlp_fwait(env): WAIT/FWAIT. hlp_fxsave / hlp_fxrstor(env, lin, mmu_idx): FXSAVE/FXRSTOR of
+ * the 512-byte image at lin (checked against the segment limit by the caller). All may fault
+ * and read or write guest state; #NM is the translator's. */
+extern const IrHelper hlp_fpu, hlp_fwait, hlp_fxsave, hlp_fxrstor;
+
+/* FERR#: called with level 1 when an unmasked x87 exception is pending while CR0.NE = 0 (the PC
+ * routes it to IRQ13) and with 0 when the exception flags are cleared. One handler per CPU. */
+void x86_fpu_set_ferr_handler(CPUX86State *env, void (*ferr)(void *opaque, int level),
+                              void *opaque);
+
+/* Status word with TOP, and the tag word computed from the register contents (FNSTENV) or in
+ * the abridged form FXSAVE stores (bit i set: physical register i not empty). */
+uint16_t x86_fpu_status_word(const X87State *f);
+uint16_t x86_fpu_tag_word(const X87State *f);
+uint8_t x86_fpu_abridged_tags(const X87State *f);
+
+#endif

@@ -1,0 +1,1138 @@
+/* x87 FPU execution for translated code: register stack and tags, exception flags with their
+ * masked and unmasked responses, #MF / FERR#, environment and state images, FXSAVE/FXRSTOR
+ * (SDM vol. 1 ch. 8 and appendix D, vol. 2 x87 instruction pages, vol. 3 ch. 6). */
+#include <string.h>
+
+#include "cpu/x86/fpu.h"
+#include "cpu/x86/decode.h"
+#include "cpu/x86/helpers.h"
+#include "exec/softmmu_slow.h"
+#include "util/float80.h"
+
+/* Status-word bits beyond the exception flags (which match F80_IE..F80_PE). */
+#define FSW_IE  0x0001u
+#define FSW_EXC 0x003fu
+#define FSW_SF  0x0040u
+#define FSW_ES  0x0080u
+#define FSW_C0  0x0100u
+#define FSW_C1  0x0200u
+#define FSW_C2  0x0400u
+#define FSW_TOP 0x3800u
+#define FSW_C3  0x4000u
+#define FSW_B   0x8000u
+#define FSW_CC  (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)
+
+/* FCW: bits 6, 7 and 13-15 are reserved; bit 6 reads as 1 on the P6 and later. */
+#define FCW_VALID 0x1f3fu
+#define FCW_ONES  0x0040u
+#define FCW_INIT  0x037fu
+
+/* MXCSR bits FXRSTOR accepts (no DAZ on a P6-class CPU); others raise #GP(0). */
+#define MXCSR_MASK 0x0000ffbfu
+
+static const Float80 f80_one = {0x8000000000000000ull, 0x3fff};
+
+/* ---- FERR# ---------------------------------------------------------------------------------
+ * CPUX86State has no room for the board's callback, so the handlers live here, keyed by CPU. */
+
+typedef struct FerrSlot {
+    CPUX86State *env;
+    void (*fn)(void *opaque, int level);
+    void *opaque;
+    bool level;
+} FerrSlot;
+
+static FerrSlot ferr_slots[8];
+
+static FerrSlot *ferr_slot(CPUX86State *env)
+{
+    for (unsigned i = 0; i < sizeof ferr_slots / sizeof ferr_slots[0]; i++)
+        if (ferr_slots[i].env == env) return &ferr_slots[i];
+    return NULL;
+}
+
+void x86_fpu_set_ferr_handler(CPUX86State *env, void (*ferr)(void *opaque, int level), void *opaque)
+{
+    FerrSlot *s = ferr_slot(env);
+    if (!s) s = ferr_slot(NULL);
+    if (!s) return;
+    *s = (FerrSlot){ferr ? env : NULL, ferr, opaque, false};
+}
+
+static void fpu_set_ferr(CPUX86State *env, bool level)
+{
+    FerrSlot *s = ferr_slot(env);
+    if (!s || s->level == level) return;
+    s->level = level;
+    s->fn(s->opaque, level);
+}
+
+/* The P6 asserts FERR# as soon as it detects an unmasked exception and releases it when the
+ * flags are cleared (SDM vol. 1, D.2.2). With CR0.NE = 1 the PC's IRQ13 stays quiet. */
+static void fpu_update_ferr(CPUX86State *env)
+{
+    fpu_set_ferr(env, (env->fpu.fsw & FSW_ES) && !(env->cr[0] & CR0_NE));
+}
+
+/* ---- register stack ---- */
+
+static inline unsigned st_phys(const X87State *f, unsigned i)
+{
+    return (f->top + i) & 7;
+}
+static inline bool st_empty(const X87State *f, unsigned i)
+{
+    return f->tag_empty >> st_phys(f, i) & 1;
+}
+static inline Float80 st_get(const X87State *f, unsigned i)
+{
+    return f->st[st_phys(f, i)];
+}
+static inline void st_set(X87State *f, unsigned i, Float80 v)
+{
+    unsigned r = st_phys(f, i);
+    f->st[r] = v;
+    f->tag_empty &= ~(1u << r);
+}
+static inline void st_push(X87State *f, Float80 v)
+{
+    f->top = (f->top - 1) & 7;
+    st_set(f, 0, v);
+}
+static inline void st_pop(X87State *f)
+{
+    f->tag_empty |= 1u << f->top;
+    f->top = (f->top + 1) & 7;
+}
+static inline void set_cc(X87State *f, uint16_t mask, uint16_t bits)
+{
+    f->fsw = (f->fsw & ~mask) | (bits & mask);
+}
+static inline void set_c1(X87State *f, bool c1)
+{
+    set_cc(f, FSW_C1, c1 ? FSW_C1 : 0);
+}
+
+uint16_t x86_fpu_status_word(const X87State *f)
+{
+    return (f->fsw & ~FSW_TOP) | (uint16_t)(f->top << 11);
+}
+
+static unsigned reg_tag(const X87State *f, unsigned r)
+{
+    if (f->tag_empty >> r & 1) return 3;
+    switch (f80_classify(f->st[r])) {
+    case F80_NORMAL: return 0;
+    case F80_ZERO: return 1;
+    default: return 2;
+    }
+}
+
+uint16_t x86_fpu_tag_word(const X87State *f)
+{
+    uint16_t t = 0;
+    for (unsigned r = 0; r < 8; r++)
+        t |= (uint16_t)(reg_tag(f, r) << (2 * r));
+    return t;
+}
+
+uint8_t x86_fpu_abridged_tags(const X87State *f)
+{
+    return (uint8_t)~f->tag_empty;
+}
+
+/* ---- exceptions ---- */
+
+static inline unsigned unmasked(const X87State *f, unsigned exc)
+{
+    return exc & ~f->fcw & FSW_EXC;
+}
+
+/* ES and B summarise the unmasked flags; recomputed whenever FCW or the flags are loaded. */
+static void fpu_recompute_es(X87State *f)
+{
+    if (unmasked(f, f->fsw))
+        f->fsw |= FSW_ES | FSW_B;
+    else
+        f->fsw &= ~(FSW_ES | FSW_B);
+}
+
+static void fpu_raise_flags(X87State *f, unsigned exc)
+{
+    f->fsw |= exc;
+    if (unmasked(f, exc)) f->fsw |= FSW_ES | FSW_B;
+}
+
+/* Stack overflow or underflow (#IS): IE and SF, C1 = 1 for overflow (SDM vol. 1, 8.5.1.1).
+ * Returns true when IE is masked and the caller applies the default response (the real
+ * indefinite); otherwise TOP and the registers stay as they are. */
+static bool stack_fault(X87State *f, bool overflow)
+{
+    set_c1(f, overflow);
+    fpu_raise_flags(f, FSW_IE | FSW_SF);
+    return f->fcw & FSW_IE;
+}
+
+/* Records the outcome of an arithmetic operation: C1 (rounded up) and the flags. Returns false
+ * when an unmasked IE, DE or ZE means the destination must stay unchanged and nothing is popped
+ * or pushed (vol. 1, 4.9.2 / 8.5); unmasked OE and UE still deliver the biased result. */
+static bool arith_done(X87State *f, const F80Ctx *c)
+{
+    set_c1(f, c->c1);
+    fpu_raise_flags(f, c->exc);
+    return !unmasked(f, c->exc & (F80_IE | F80_DE | F80_ZE));
+}
+
+/* A memory source converted before the operation may report DE; the x87 gives precedence to
+ * IE and ZE from the operation itself. */
+static void merge_load_exc(F80Ctx *c, uint8_t load_exc)
+{
+    if (c->exc & (F80_IE | F80_ZE)) load_exc &= ~F80_DE;
+    c->exc |= load_exc;
+}
+
+/* Pending unmasked exception at a waiting instruction (vol. 1, 8.6 and D.2.2). With CR0.NE = 1
+ * this is #MF. With NE = 0 FERR# drives IRQ13 and the P6 freezes here until an interrupt
+ * arrives: a deliverable interrupt is taken before this instruction; otherwise (IRQ13 masked,
+ * already serviced, IGNNE# through port F0) the instruction proceeds as with IGNNE#. */
+static void fpu_check_pending(CPUX86State *env)
+{
+    if (!(env->fpu.fsw & FSW_ES)) return;
+    if (env->cr[0] & CR0_NE) x86_raise_exception(env, EXCP_MF);
+    fpu_set_ferr(env, true);
+    if ((env->interrupt_request & INT_REQ_HARD) && (env->eflags & IF_MASK) && !env->inhibit_irq) {
+        x86_restore_state(env);
+        x86_cpu_loop_exit(env);
+    }
+}
+
+static void fpu_init_state(X87State *f)
+{
+    f->fcw = FCW_INIT;
+    f->fsw = 0;
+    f->top = 0;
+    f->tag_empty = 0xff;
+    f->fop = 0;
+    f->fip = f->fdp = 0;
+    f->fcs = f->fds = 0;
+}
+
+/* Power-on and RESET. Table 9-1 of vol. 3 lists FCW 0040H and zero tags after RESET, but boot
+ * loaders and test kernels expect the FNINIT state that firmware leaves behind. */
+void x86_cpu_init_fpu(CPUX86State *env)
+{
+    fpu_init_state(&env->fpu);
+    memset(env->fpu.st, 0, sizeof env->fpu.st);
+    env->mxcsr = 0x1f80;
+    memset(env->xmm, 0, sizeof env->xmm);
+    fpu_set_ferr(env, false);
+}
+
+/* ---- the decoded instruction ---- */
+
+typedef struct FpuInsn {
+    uint32_t lin;
+    unsigned fop, fmt, i, mmu, seg;
+    bool dest_sti, mem, op32;
+} FpuInsn;
+
+/* ---- guest memory ---- */
+
+static inline void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static inline void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v);
+    put16(p + 2, v >> 16);
+}
+static inline uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t get32(const uint8_t *p)
+{
+    return get16(p) | (uint32_t)get16(p + 2) << 16;
+}
+static inline void put80(uint8_t *p, Float80 v)
+{
+    put32(p, (uint32_t)v.mant);
+    put32(p + 4, (uint32_t)(v.mant >> 32));
+    put16(p + 8, v.se);
+}
+static inline Float80 get80(const uint8_t *p)
+{
+    return (Float80){get32(p) | (uint64_t)get32(p + 4) << 32, get16(p + 8)};
+}
+
+/* Whole-buffer accesses: reads may fault part-way (nothing is committed before they finish);
+ * writes are probed first so that a fault leaves memory untouched. */
+static void mem_read(CPUX86State *env, uint32_t lin, int mmu, uint8_t *buf, unsigned n)
+{
+    unsigned k = 0;
+    for (; k + 4 <= n; k += 4)
+        put32(buf + k, x86_ldl(env, lin + k, mmu));
+    for (; k < n; k++)
+        buf[k] = (uint8_t)x86_ldub(env, lin + k, mmu);
+}
+
+static void mem_write(CPUX86State *env, uint32_t lin, int mmu, const uint8_t *buf, unsigned n)
+{
+    if (n > 4) softmmu_probe(env, lin, n, ACC_WRITE, mmu);
+    unsigned k = 0;
+    for (; k + 4 <= n; k += 4)
+        x86_stl(env, lin + k, get32(buf + k), mmu);
+    if (k + 2 <= n) {
+        x86_stw(env, lin + k, get16(buf + k), mmu);
+        k += 2;
+    }
+    for (; k < n; k++)
+        x86_stb(env, lin + k, buf[k], mmu);
+}
+
+static uint64_t mem_ld64(CPUX86State *env, const FpuInsn *in)
+{
+    uint32_t lo = x86_ldl(env, in->lin, in->mmu);
+    return lo | (uint64_t)x86_ldl(env, in->lin + 4, in->mmu) << 32;
+}
+
+/* Source operand of an arithmetic or compare instruction in memory, as an 80-bit value. SNaNs
+ * stay signalling so that the operation reports IE and picks the NaN it returns as for register
+ * operands (vol. 1, table 4-7); denormal singles and doubles become normal 80-bit values exactly
+ * and are reported as DE in *exc. */
+static Float80 read_src(CPUX86State *env, const FpuInsn *in, uint8_t *exc)
+{
+    F80Ctx c = {0};
+    Float80 r;
+    switch (in->fmt) {
+    case FMT_F32: {
+        uint32_t v = x86_ldl(env, in->lin, in->mmu);
+        if ((v & 0x7f800000u) == 0x7f800000u && (v & 0x007fffffu) && !(v & 0x00400000u))
+            return f80_make(v >> 31, 0x7fff, 1ull << 63 | (uint64_t)(v & 0x7fffffu) << 40);
+        r = f80_from_f32(&c, v);
+        break;
+    }
+    case FMT_F64: {
+        uint64_t v = mem_ld64(env, in);
+        uint64_t frac = v & 0x000fffffffffffffull;
+        if ((v >> 52 & 0x7ff) == 0x7ff && frac && !(frac >> 51))
+            return f80_make(v >> 63, 0x7fff, 1ull << 63 | frac << 11);
+        r = f80_from_f64(&c, v);
+        break;
+    }
+    case FMT_I16: return f80_from_i64((int16_t)x86_lduw(env, in->lin, in->mmu));
+    case FMT_I32: return f80_from_i64((int32_t)x86_ldl(env, in->lin, in->mmu));
+    default: return F80_INDEFINITE;
+    }
+    *exc = c.exc;
+    return r;
+}
+
+/* ---- arithmetic ---- */
+
+enum { AR_ADD, AR_MUL, AR_SUB, AR_SUBR, AR_DIV, AR_DIVR };
+
+static Float80 arith(F80Ctx *c, unsigned kind, Float80 x, Float80 y)
+{
+    switch (kind) {
+    case AR_ADD: return f80_add(c, x, y);
+    case AR_MUL: return f80_mul(c, x, y);
+    case AR_SUB: return f80_sub(c, x, y);
+    case AR_SUBR: return f80_sub(c, y, x);
+    case AR_DIV: return f80_div(c, x, y);
+    default: return f80_div(c, y, x);
+    }
+}
+
+/* dest = dest op src: ST0 op mem, ST0 op ST(i), or ST(i) op ST0 (then optionally pop). */
+static void op_arith(CPUX86State *env, const FpuInsn *in, unsigned kind, bool pop)
+{
+    X87State *f = &env->fpu;
+    unsigned d = in->dest_sti ? in->i : 0, s = in->dest_sti ? 0 : in->i;
+    uint8_t load_exc = 0;
+    Float80 y = {0, 0};
+    if (in->mem) y = read_src(env, in, &load_exc);
+    if (st_empty(f, d) || (!in->mem && st_empty(f, s))) {
+        if (stack_fault(f, false)) {
+            st_set(f, d, F80_INDEFINITE);
+            if (pop) st_pop(f);
+        }
+        return;
+    }
+    if (!in->mem) y = st_get(f, s);
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    Float80 r = arith(&c, kind, st_get(f, d), y);
+    merge_load_exc(&c, load_exc);
+    if (!arith_done(f, &c)) return;
+    st_set(f, d, r);
+    if (pop) st_pop(f);
+}
+
+static void set_cmp_eflags(CPUX86State *env, F80Rel rel)
+{
+    static const uint32_t fl[4] = {
+        [F80_LT] = CF_MASK,
+        [F80_EQ] = ZF_MASK,
+        [F80_GT] = 0,
+        [F80_UNORDERED] = ZF_MASK | PF_MASK | CF_MASK,
+    };
+    env->cc_src = fl[rel];
+    env->cc_op = CC_OP_EFLAGS;
+}
+
+/* FCOM/FUCOM/FICOM/FTST (C3 C2 C0) and FCOMI/FUCOMI (ZF PF CF, OF SF AF cleared). An unmasked
+ * IE or DE leaves the condition codes or EFLAGS and the stack alone. */
+static void op_compare(CPUX86State *env, const FpuInsn *in, unsigned other, int npop, bool quiet,
+                       bool eflags, bool ftst)
+{
+    X87State *f = &env->fpu;
+    uint8_t load_exc = 0;
+    Float80 y = {0, 0};
+    if (in->mem) y = read_src(env, in, &load_exc);
+    F80Rel rel;
+    if (st_empty(f, 0) || (!in->mem && !ftst && st_empty(f, other))) {
+        if (!stack_fault(f, false)) return;
+        rel = F80_UNORDERED;
+    } else {
+        if (!in->mem && !ftst) y = st_get(f, other);
+        F80Ctx c = f80_ctx_from_fcw(f->fcw);
+        rel = f80_compare(&c, st_get(f, 0), y, quiet);
+        merge_load_exc(&c, load_exc);
+        c.c1 = 0;
+        if (!arith_done(f, &c)) return;
+    }
+    if (eflags)
+        set_cmp_eflags(env, rel);
+    else
+        set_cc(f, FSW_C0 | FSW_C2 | FSW_C3, f80_rel_cc(rel));
+    while (npop-- > 0)
+        st_pop(f);
+}
+
+/* ---- loads ---- */
+
+/* Pushes v with the flags of its conversion; stack overflow first, as the x87 checks it
+ * before the source (vol. 1, 8.5.1.1). */
+static void push_value(X87State *f, Float80 v, const F80Ctx *c)
+{
+    if (!st_empty(f, 7)) {
+        if (stack_fault(f, true)) st_push(f, F80_INDEFINITE);
+        return;
+    }
+    if (c && !arith_done(f, c)) return;
+    set_c1(f, false);
+    st_push(f, v);
+}
+
+static void op_load(CPUX86State *env, const FpuInsn *in)
+{
+    X87State *f = &env->fpu;
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    Float80 v;
+    if (!in->mem) {
+        if (!st_empty(f, 7)) {
+            push_value(f, F80_INDEFINITE, NULL);
+        } else if (st_empty(f, in->i)) {
+            if (stack_fault(f, false)) st_push(f, F80_INDEFINITE);
+        } else {
+            push_value(f, st_get(f, in->i), NULL);
+        }
+        return;
+    }
+    switch (in->fmt) {
+    case FMT_F32: v = f80_from_f32(&c, x86_ldl(env, in->lin, in->mmu)); break;
+    case FMT_F64: v = f80_from_f64(&c, mem_ld64(env, in)); break;
+    default: {
+        uint8_t b[10];
+        mem_read(env, in->lin, in->mmu, b, 10);
+        v = get80(b);
+        break;
+    }
+    }
+    push_value(f, v, &c);
+}
+
+static void op_iload(CPUX86State *env, const FpuInsn *in)
+{
+    int64_t v;
+    switch (in->fmt) {
+    case FMT_I16: v = (int16_t)x86_lduw(env, in->lin, in->mmu); break;
+    case FMT_I32: v = (int32_t)x86_ldl(env, in->lin, in->mmu); break;
+    default: v = (int64_t)mem_ld64(env, in); break;
+    }
+    push_value(&env->fpu, f80_from_i64(v), NULL);
+}
+
+static void op_bload(CPUX86State *env, const FpuInsn *in)
+{
+    uint8_t b[10];
+    mem_read(env, in->lin, in->mmu, b, 10);
+    push_value(&env->fpu, f80_from_bcd(b), NULL);
+}
+
+static void op_const(CPUX86State *env, F80Const which)
+{
+    X87State *f = &env->fpu;
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    push_value(f, f80_const(&c, which), NULL);
+}
+
+/* ---- stores ---- */
+
+/* FST/FSTP to a register: a plain copy, no exceptions but stack underflow. */
+static void op_store_reg(X87State *f, unsigned i, bool pop)
+{
+    if (st_empty(f, 0)) {
+        if (!stack_fault(f, false)) return;
+        st_set(f, i, F80_INDEFINITE);
+    } else {
+        set_c1(f, false);
+        st_set(f, i, st_get(f, 0));
+    }
+    if (pop) st_pop(f);
+}
+
+/* Stores of ST0 to memory in any format. The image is computed first and written before any
+ * FPU state changes, so that a page fault restarts the instruction cleanly. An unmasked IE, DE,
+ * OE or UE stores nothing and does not pop (vol. 1, 4.9.1.4-5 and 8.5); PE stores. An empty ST0
+ * stores the format's indefinite when IE is masked. */
+static void op_store_mem(CPUX86State *env, const FpuInsn *in, bool pop)
+{
+    X87State *f = &env->fpu;
+    bool underflow = st_empty(f, 0);
+    if (underflow && !(f->fcw & FSW_IE)) {
+        stack_fault(f, false);
+        return;
+    }
+    Float80 a = underflow ? F80_INDEFINITE : st_get(f, 0);
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    uint8_t buf[10];
+    unsigned n;
+    bool trunc = in->fop == F_ISTTP;
+    switch (in->fop) {
+    case F_ST:
+    case F_STP:
+        switch (in->fmt) {
+        case FMT_F32: put32(buf, f80_to_f32(&c, a)), n = 4; break;
+        case FMT_F64: {
+            uint64_t v = f80_to_f64(&c, a);
+            put32(buf, (uint32_t)v), put32(buf + 4, (uint32_t)(v >> 32)), n = 8;
+            break;
+        }
+        default: put80(buf, a), n = 10; break;
+        }
+        break;
+    case F_BSTP: f80_to_bcd(&c, a, buf), n = 10; break;
+    default: /* FIST, FISTP, FISTTP */
+        switch (in->fmt) {
+        case FMT_I16: put16(buf, (uint16_t)f80_to_i16(&c, a, trunc)), n = 2; break;
+        case FMT_I32: put32(buf, (uint32_t)f80_to_i32(&c, a, trunc)), n = 4; break;
+        default: {
+            uint64_t v = (uint64_t)f80_to_i64(&c, a, trunc);
+            put32(buf, (uint32_t)v), put32(buf + 4, (uint32_t)(v >> 32)), n = 8;
+            break;
+        }
+        }
+        break;
+    }
+    if (underflow) {
+        /* The indefinite's own conversion flags (IE for integers) are not reported. */
+        mem_write(env, in->lin, in->mmu, buf, n);
+        stack_fault(f, false);
+        if (pop) st_pop(f);
+        return;
+    }
+    if (unmasked(f, c.exc & (F80_IE | F80_DE | F80_OE | F80_UE))) {
+        set_c1(f, c.c1);
+        fpu_raise_flags(f, c.exc);
+        return;
+    }
+    mem_write(env, in->lin, in->mmu, buf, n);
+    set_c1(f, c.c1);
+    fpu_raise_flags(f, c.exc);
+    if (pop) st_pop(f);
+}
+
+/* ---- single-register and stack operations ---- */
+
+/* ST0 = fn(ST0) for FSQRT, FRNDINT, F2XM1. */
+static void op_unary(X87State *f, Float80 (*fn)(F80Ctx *, Float80))
+{
+    if (st_empty(f, 0)) {
+        if (stack_fault(f, false)) st_set(f, 0, F80_INDEFINITE);
+        return;
+    }
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    Float80 r = fn(&c, st_get(f, 0));
+    if (arith_done(f, &c)) st_set(f, 0, r);
+}
+
+/* FCHS/FABS: sign manipulation only, no exceptions besides stack underflow. */
+static void op_sign(X87State *f, bool abs)
+{
+    if (st_empty(f, 0)) {
+        if (stack_fault(f, false)) st_set(f, 0, F80_INDEFINITE);
+        return;
+    }
+    set_c1(f, false);
+    Float80 a = st_get(f, 0);
+    st_set(f, 0, abs ? f80_abs(a) : f80_chs(a));
+}
+
+/* ST1 = fn(ST1, ST0), pop: FPATAN, FYL2X, FYL2XP1. */
+static void op_st1_pop(X87State *f, Float80 (*fn)(F80Ctx *, Float80, Float80))
+{
+    if (st_empty(f, 0) || st_empty(f, 1)) {
+        if (stack_fault(f, false)) {
+            st_set(f, 1, F80_INDEFINITE);
+            st_pop(f);
+        }
+        return;
+    }
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    Float80 r = fn(&c, st_get(f, 1), st_get(f, 0));
+    if (!arith_done(f, &c)) return;
+    st_set(f, 1, r);
+    st_pop(f);
+}
+
+static void op_fscale(X87State *f)
+{
+    if (st_empty(f, 0) || st_empty(f, 1)) {
+        if (stack_fault(f, false)) st_set(f, 0, F80_INDEFINITE);
+        return;
+    }
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    Float80 r = f80_scale(&c, st_get(f, 0), st_get(f, 1));
+    if (arith_done(f, &c)) st_set(f, 0, r);
+}
+
+static void op_fprem(X87State *f, bool ieee)
+{
+    if (st_empty(f, 0) || st_empty(f, 1)) {
+        if (stack_fault(f, false)) st_set(f, 0, F80_INDEFINITE);
+        return;
+    }
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    uint16_t cc = 0;
+    Float80 a = st_get(f, 0), b = st_get(f, 1);
+    Float80 r = ieee ? f80_prem1(&c, a, b, &cc) : f80_prem(&c, a, b, &cc);
+    if (!arith_done(f, &c)) return;
+    st_set(f, 0, r);
+    set_cc(f, FSW_CC, cc);
+}
+
+/* The stack checks of instructions that replace ST0 and push (FXTRACT, FPTAN, FSINCOS): the
+ * masked response fills both with the indefinite. Returns false if the instruction ends here. */
+static bool replace_push_ok(X87State *f)
+{
+    if (st_empty(f, 0) || !st_empty(f, 7)) {
+        if (stack_fault(f, !st_empty(f, 0))) {
+            st_set(f, 0, F80_INDEFINITE);
+            st_push(f, F80_INDEFINITE);
+        }
+        return false;
+    }
+    return true;
+}
+
+static void op_fxtract(X87State *f)
+{
+    if (!replace_push_ok(f)) return;
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    Float80 e;
+    Float80 sig = f80_xtract(&c, st_get(f, 0), &e);
+    if (!arith_done(f, &c)) return;
+    st_set(f, 0, e);
+    st_push(f, sig);
+}
+
+/* FSIN, FCOS, FPTAN, FSINCOS. An operand out of range (|x| >= 2^63) sets C2 and changes
+ * nothing else; otherwise C2 is cleared. */
+static void op_trig(X87State *f, unsigned fop)
+{
+    bool pushes = fop == F_PTAN || fop == F_SINCOS;
+    if (pushes) {
+        if (!replace_push_ok(f)) return;
+    } else if (st_empty(f, 0)) {
+        if (stack_fault(f, false)) st_set(f, 0, F80_INDEFINITE);
+        return;
+    }
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    uint16_t cc = 0;
+    Float80 a = st_get(f, 0), r, second = f80_one;
+    switch (fop) {
+    case F_SIN: r = f80_sin(&c, a, &cc); break;
+    case F_COS: r = f80_cos(&c, a, &cc); break;
+    case F_PTAN:
+        r = f80_tan(&c, a, &cc);
+        /* A NaN result is pushed again in place of 1.0, as the x87 does. */
+        if (f80_is_nan(r)) second = r;
+        break;
+    default: f80_sincos(&c, a, &r, &second, &cc); break;
+    }
+    if (cc & F80_C2) {
+        set_cc(f, FSW_C2, FSW_C2);
+        return;
+    }
+    set_cc(f, FSW_C2, 0);
+    if (!arith_done(f, &c)) return;
+    st_set(f, 0, r);
+    if (pushes) st_push(f, second);
+}
+
+static void op_fxch(X87State *f, unsigned i)
+{
+    if (st_empty(f, 0) || st_empty(f, i)) {
+        if (!stack_fault(f, false)) return;
+        if (st_empty(f, 0)) st_set(f, 0, F80_INDEFINITE);
+        if (st_empty(f, i)) st_set(f, i, F80_INDEFINITE);
+    } else {
+        set_c1(f, false);
+    }
+    Float80 t = st_get(f, 0);
+    st_set(f, 0, st_get(f, i));
+    st_set(f, i, t);
+}
+
+static void op_fxam(X87State *f)
+{
+    Float80 a = st_get(f, 0);
+    uint16_t cc;
+    if (st_empty(f, 0))
+        cc = FSW_C3 | FSW_C0 | (f80_sign(a) ? FSW_C1 : 0);
+    else
+        cc = f80_fxam(a);
+    set_cc(f, FSW_CC, cc);
+}
+
+static bool fcmov_cond(CPUX86State *env, unsigned fop)
+{
+    uint32_t fl = x86_cc_eflags(env);
+    bool c;
+    switch (fop) {
+    case F_CMOVB:
+    case F_CMOVNB: c = fl & CF_MASK; break;
+    case F_CMOVE:
+    case F_CMOVNE: c = fl & ZF_MASK; break;
+    case F_CMOVBE:
+    case F_CMOVNBE: c = fl & (CF_MASK | ZF_MASK); break;
+    default: c = fl & PF_MASK; break;
+    }
+    return fop >= F_CMOVNB ? !c : c;
+}
+
+static void op_fcmov(CPUX86State *env, const FpuInsn *in)
+{
+    X87State *f = &env->fpu;
+    if (st_empty(f, 0) || st_empty(f, in->i)) {
+        if (stack_fault(f, false)) st_set(f, 0, F80_INDEFINITE);
+        return;
+    }
+    if (fcmov_cond(env, in->fop)) st_set(f, 0, st_get(f, in->i));
+}
+
+/* ---- environment and state images (vol. 1, figures 8-9 to 8-12) ---- */
+
+static unsigned env_size(bool op32)
+{
+    return op32 ? 28 : 14;
+}
+
+/* Protected-mode layouts hold selector:offset pointers; the real-mode (and virtual-8086)
+ * layouts hold 20-bit linear addresses split around the opcode. The 32-bit layouts' reserved
+ * upper halves read as ones, as on hardware. */
+static bool env_protected(const CPUX86State *env)
+{
+    return (env->hflags & (HF_PE | HF_VM)) == HF_PE;
+}
+
+static void env_store(const CPUX86State *env, uint8_t *p, bool op32)
+{
+    const X87State *f = &env->fpu;
+    uint16_t cw = f->fcw, sw = x86_fpu_status_word(f), tw = x86_fpu_tag_word(f);
+    uint16_t fop = f->fop & 0x7ff;
+    if (env_protected(env)) {
+        if (op32) {
+            put32(p + 0, 0xffff0000u | cw);
+            put32(p + 4, 0xffff0000u | sw);
+            put32(p + 8, 0xffff0000u | tw);
+            put32(p + 12, f->fip);
+            put32(p + 16, f->fcs | (uint32_t)fop << 16);
+            put32(p + 20, f->fdp);
+            put32(p + 24, 0xffff0000u | f->fds);
+        } else {
+            put16(p + 0, cw);
+            put16(p + 2, sw);
+            put16(p + 4, tw);
+            put16(p + 6, f->fip);
+            put16(p + 8, f->fcs);
+            put16(p + 10, f->fdp);
+            put16(p + 12, f->fds);
+        }
+        return;
+    }
+    uint32_t ip = ((uint32_t)f->fcs << 4) + f->fip, dp = ((uint32_t)f->fds << 4) + f->fdp;
+    if (op32) {
+        put32(p + 0, 0xffff0000u | cw);
+        put32(p + 4, 0xffff0000u | sw);
+        put32(p + 8, 0xffff0000u | tw);
+        put32(p + 12, 0xffff0000u | (ip & 0xffff));
+        put32(p + 16, (ip & 0xffff0000u) >> 4 | fop);
+        put32(p + 20, 0xffff0000u | (dp & 0xffff));
+        put32(p + 24, (dp & 0xffff0000u) >> 4);
+    } else {
+        put16(p + 0, cw);
+        put16(p + 2, sw);
+        put16(p + 4, tw);
+        put16(p + 6, ip);
+        put16(p + 8, (ip >> 4 & 0xf000) | fop);
+        put16(p + 10, dp);
+        put16(p + 12, dp >> 4 & 0xf000);
+    }
+}
+
+/* Loads an environment image. Only the empty / non-empty distinction of the tags is kept; the
+ * others follow from the register contents (vol. 1, 8.1.7). */
+static void env_load(CPUX86State *env, const uint8_t *p, bool op32)
+{
+    X87State *f = &env->fpu;
+    uint16_t cw, sw, tw;
+    if (op32) {
+        cw = get16(p), sw = get16(p + 4), tw = get16(p + 8);
+    } else {
+        cw = get16(p), sw = get16(p + 2), tw = get16(p + 4);
+    }
+    if (env_protected(env)) {
+        if (op32) {
+            f->fip = get32(p + 12);
+            f->fcs = get16(p + 16);
+            f->fop = get32(p + 16) >> 16 & 0x7ff;
+            f->fdp = get32(p + 20);
+            f->fds = get16(p + 24);
+        } else {
+            f->fip = get16(p + 6);
+            f->fcs = get16(p + 8);
+            f->fop = 0;
+            f->fdp = get16(p + 10);
+            f->fds = get16(p + 12);
+        }
+    } else {
+        if (op32) {
+            f->fip = get16(p + 12) | (get32(p + 16) & 0x0ffff000u) << 4;
+            f->fop = get32(p + 16) & 0x7ff;
+            f->fdp = get16(p + 20) | (get32(p + 24) & 0x0ffff000u) << 4;
+        } else {
+            f->fip = get16(p + 6) | (uint32_t)(get16(p + 8) & 0xf000) << 4;
+            f->fop = get16(p + 8) & 0x7ff;
+            f->fdp = get16(p + 10) | (uint32_t)(get16(p + 12) & 0xf000) << 4;
+        }
+        f->fcs = f->fds = 0;
+    }
+    f->fcw = (cw & FCW_VALID) | FCW_ONES;
+    f->fsw = sw & ~FSW_TOP;
+    f->top = sw >> 11 & 7;
+    uint8_t empty = 0;
+    for (unsigned r = 0; r < 8; r++)
+        if ((tw >> (2 * r) & 3) == 3) empty |= (uint8_t)(1u << r);
+    f->tag_empty = empty;
+    fpu_recompute_es(f);
+}
+
+static void op_fnstenv(CPUX86State *env, const FpuInsn *in)
+{
+    uint8_t buf[28];
+    env_store(env, buf, in->op32);
+    mem_write(env, in->lin, in->mmu, buf, env_size(in->op32));
+    /* FNSTENV then masks all exceptions, which also clears ES and B. */
+    env->fpu.fcw |= FSW_EXC;
+    fpu_recompute_es(&env->fpu);
+}
+
+static void op_fldenv(CPUX86State *env, const FpuInsn *in)
+{
+    uint8_t buf[28];
+    mem_read(env, in->lin, in->mmu, buf, env_size(in->op32));
+    env_load(env, buf, in->op32);
+}
+
+static void op_fnsave(CPUX86State *env, const FpuInsn *in)
+{
+    X87State *f = &env->fpu;
+    uint8_t buf[108];
+    unsigned n = env_size(in->op32);
+    env_store(env, buf, in->op32);
+    for (unsigned i = 0; i < 8; i++)
+        put80(buf + n + 10 * i, st_get(f, i));
+    mem_write(env, in->lin, in->mmu, buf, n + 80);
+    fpu_init_state(f);
+}
+
+static void op_frstor(CPUX86State *env, const FpuInsn *in)
+{
+    X87State *f = &env->fpu;
+    uint8_t buf[108];
+    unsigned n = env_size(in->op32);
+    mem_read(env, in->lin, in->mmu, buf, n + 80);
+    env_load(env, buf, in->op32);
+    for (unsigned i = 0; i < 8; i++)
+        f->st[st_phys(f, i)] = get80(buf + n + 10 * i);
+}
+
+/* ---- dispatch ---- */
+
+/* Instructions that do not check for pending exceptions (vol. 1, 8.3.12). */
+static bool fop_nowait(unsigned fop)
+{
+    switch (fop) {
+    case F_NINIT:
+    case F_NCLEX:
+    case F_NSTSW:
+    case F_NSTSW_AX:
+    case F_NSTCW:
+    case F_NSTENV:
+    case F_NSAVE:
+    case F_NENI:
+    case F_NDISI:
+    case F_SETPM: return true;
+    default: return false;
+    }
+}
+
+/* Control instructions leave FIP, FCS, FOP, FDP and FDS alone (vol. 1, 8.1.8 and 8.3.11). */
+static bool fop_control(unsigned fop)
+{
+    switch (fop) {
+    case F_LDCW:
+    case F_LDENV:
+    case F_RSTOR:
+    case F_INCSTP:
+    case F_DECSTP:
+    case F_FREE:
+    case F_FREEP:
+    case F_NOP: return true;
+    default: return fop_nowait(fop);
+    }
+}
+
+static void fpu_exec(CPUX86State *env, const FpuInsn *in)
+{
+    X87State *f = &env->fpu;
+    switch (in->fop) {
+    case F_ADD: op_arith(env, in, AR_ADD, false); break;
+    case F_MUL: op_arith(env, in, AR_MUL, false); break;
+    case F_SUB: op_arith(env, in, AR_SUB, false); break;
+    case F_SUBR: op_arith(env, in, AR_SUBR, false); break;
+    case F_DIV: op_arith(env, in, AR_DIV, false); break;
+    case F_DIVR: op_arith(env, in, AR_DIVR, false); break;
+    case F_ADDP: op_arith(env, in, AR_ADD, true); break;
+    case F_MULP: op_arith(env, in, AR_MUL, true); break;
+    case F_SUBP: op_arith(env, in, AR_SUB, true); break;
+    case F_SUBRP: op_arith(env, in, AR_SUBR, true); break;
+    case F_DIVP: op_arith(env, in, AR_DIV, true); break;
+    case F_DIVRP: op_arith(env, in, AR_DIVR, true); break;
+
+    case F_COM: op_compare(env, in, in->i, 0, false, false, false); break;
+    case F_COMP: op_compare(env, in, in->i, 1, false, false, false); break;
+    case F_COMPP: op_compare(env, in, 1, 2, false, false, false); break;
+    case F_UCOM: op_compare(env, in, in->i, 0, true, false, false); break;
+    case F_UCOMP: op_compare(env, in, in->i, 1, true, false, false); break;
+    case F_UCOMPP: op_compare(env, in, 1, 2, true, false, false); break;
+    case F_COMI: op_compare(env, in, in->i, 0, false, true, false); break;
+    case F_COMIP: op_compare(env, in, in->i, 1, false, true, false); break;
+    case F_UCOMI: op_compare(env, in, in->i, 0, true, true, false); break;
+    case F_UCOMIP: op_compare(env, in, in->i, 1, true, true, false); break;
+    case F_TST: op_compare(env, in, 0, 0, false, false, true); break;
+    case F_XAM: op_fxam(f); break;
+
+    case F_LD: op_load(env, in); break;
+    case F_ILD: op_iload(env, in); break;
+    case F_BLD: op_bload(env, in); break;
+    case F_LD1: op_const(env, F80_CONST_ONE); break;
+    case F_LDL2T: op_const(env, F80_CONST_L2T); break;
+    case F_LDL2E: op_const(env, F80_CONST_L2E); break;
+    case F_LDPI: op_const(env, F80_CONST_PI); break;
+    case F_LDLG2: op_const(env, F80_CONST_LG2); break;
+    case F_LDLN2: op_const(env, F80_CONST_LN2); break;
+    case F_LDZ: op_const(env, F80_CONST_ZERO); break;
+
+    case F_ST:
+    case F_STP:
+        if (in->mem)
+            op_store_mem(env, in, in->fop == F_STP);
+        else
+            op_store_reg(f, in->i, in->fop == F_STP);
+        break;
+    case F_IST: op_store_mem(env, in, false); break;
+    case F_ISTP:
+    case F_ISTTP:
+    case F_BSTP: op_store_mem(env, in, true); break;
+
+    case F_XCH: op_fxch(f, in->i); break;
+    case F_CHS: op_sign(f, false); break;
+    case F_ABS: op_sign(f, true); break;
+    case F_SQRT: op_unary(f, f80_sqrt); break;
+    case F_RNDINT: op_unary(f, f80_rndint); break;
+    case F_2XM1: op_unary(f, f80_2xm1); break;
+    case F_SCALE: op_fscale(f); break;
+    case F_XTRACT: op_fxtract(f); break;
+    case F_PREM: op_fprem(f, false); break;
+    case F_PREM1: op_fprem(f, true); break;
+    case F_SIN:
+    case F_COS:
+    case F_PTAN:
+    case F_SINCOS: op_trig(f, in->fop); break;
+    case F_PATAN: op_st1_pop(f, f80_patan); break;
+    case F_YL2X: op_st1_pop(f, f80_yl2x); break;
+    case F_YL2XP1: op_st1_pop(f, f80_yl2xp1); break;
+
+    case F_CMOVB:
+    case F_CMOVE:
+    case F_CMOVBE:
+    case F_CMOVU:
+    case F_CMOVNB:
+    case F_CMOVNE:
+    case F_CMOVNBE:
+    case F_CMOVNU: op_fcmov(env, in); break;
+
+    case F_FREE: f->tag_empty |= (uint8_t)(1u << st_phys(f, in->i)); break;
+    case F_FREEP:
+        f->tag_empty |= (uint8_t)(1u << st_phys(f, in->i));
+        st_pop(f);
+        break;
+    case F_INCSTP:
+        f->top = (f->top + 1) & 7;
+        set_c1(f, false);
+        break;
+    case F_DECSTP:
+        f->top = (f->top - 1) & 7;
+        set_c1(f, false);
+        break;
+
+    case F_LDCW:
+        f->fcw = (x86_lduw(env, in->lin, in->mmu) & FCW_VALID) | FCW_ONES;
+        fpu_recompute_es(f);
+        break;
+    case F_NSTCW: x86_stw(env, in->lin, f->fcw, in->mmu); break;
+    case F_NSTSW: x86_stw(env, in->lin, x86_fpu_status_word(f), in->mmu); break;
+    case F_NSTSW_AX:
+        env->regs[R_EAX] = (env->regs[R_EAX] & 0xffff0000u) | x86_fpu_status_word(f);
+        break;
+    case F_NCLEX: f->fsw &= ~(FSW_EXC | FSW_SF | FSW_ES | FSW_B); break;
+    case F_NINIT: fpu_init_state(f); break;
+    case F_LDENV: op_fldenv(env, in); break;
+    case F_NSTENV: op_fnstenv(env, in); break;
+    case F_RSTOR: op_frstor(env, in); break;
+    case F_NSAVE: op_fnsave(env, in); break;
+
+    default: /* FNOP; FENI, FDISI and FSETPM do nothing on a 387 and later (vol. 1, 8.3.13) */
+        break;
+    }
+}
+
+static uint32_t hlp_fpu_fn(void *opaque, uint32_t lin, uint32_t desc, uint32_t eip)
+{
+    CPUX86State *env = opaque;
+    X87State *f = &env->fpu;
+    FpuInsn in = {
+        .lin = lin,
+        .fop = desc & 0x7f,
+        .fmt = desc >> 7 & 7,
+        .i = desc >> 10 & 7,
+        .dest_sti = desc & FPU_DESC_DEST_STI,
+        .mem = desc & FPU_DESC_MEM,
+        .mmu = desc >> 15 & 3,
+        .seg = desc >> 17 & 7,
+        .op32 = desc & FPU_DESC_OP32,
+    };
+    if (!fop_nowait(in.fop)) fpu_check_pending(env);
+    uint16_t es = f->fsw & FSW_ES;
+    fpu_exec(env, &in);
+    if (!fop_control(in.fop)) {
+        f->fip = eip;
+        f->fcs = env->segs[R_CS].sel;
+        f->fop = desc >> 21;
+        if (in.mem) {
+            f->fdp = lin - env->segs[in.seg].base;
+            f->fds = env->segs[in.seg].sel;
+        }
+    }
+    if ((f->fsw & FSW_ES) != es) fpu_update_ferr(env);
+    return 0;
+}
+
+static uint32_t hlp_fwait_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
+{
+    fpu_check_pending(opaque);
+    return 0;
+}
+
+/* ---- FXSAVE / FXRSTOR (vol. 2 FXSAVE, table 3-53: the 32-bit layout) ---- */
+
+#define FXSAVE_USED 288 /* bytes 288-511 are reserved or available to software */
+
+static uint32_t hlp_fxsave_fn(void *opaque, uint32_t lin, uint32_t mmu, uint32_t c)
+{
+    CPUX86State *env = opaque;
+    const X87State *f = &env->fpu;
+    if (lin & 15) x86_raise_exception_err(env, EXCP_GP, 0);
+    uint8_t img[FXSAVE_USED];
+    memset(img, 0, sizeof img);
+    put16(img + 0, f->fcw);
+    put16(img + 2, x86_fpu_status_word(f));
+    img[4] = x86_fpu_abridged_tags(f);
+    put16(img + 6, f->fop & 0x7ff);
+    put32(img + 8, f->fip);
+    put16(img + 12, f->fcs);
+    put32(img + 16, f->fdp);
+    put16(img + 20, f->fds);
+    put32(img + 24, env->mxcsr);
+    put32(img + 28, MXCSR_MASK);
+    for (unsigned i = 0; i < 8; i++)
+        put80(img + 32 + 16 * i, st_get(f, i));
+    for (unsigned i = 0; i < 8; i++)
+        for (unsigned k = 0; k < 4; k++)
+            put32(img + 160 + 16 * i + 4 * k, env->xmm[i].d[k]);
+    /* The whole operand is checked, as the segment limit check was. */
+    softmmu_probe(env, lin, 512, ACC_WRITE, mmu);
+    mem_write(env, lin, mmu, img, sizeof img);
+    return 0;
+}
+
+static uint32_t hlp_fxrstor_fn(void *opaque, uint32_t lin, uint32_t mmu, uint32_t c)
+{
+    CPUX86State *env = opaque;
+    X87State *f = &env->fpu;
+    if (lin & 15) x86_raise_exception_err(env, EXCP_GP, 0);
+    uint8_t img[FXSAVE_USED];
+    mem_read(env, lin, mmu, img, sizeof img);
+    uint32_t mxcsr = get32(img + 24);
+    if (mxcsr & ~MXCSR_MASK) x86_raise_exception_err(env, EXCP_GP, 0);
+    uint16_t es = f->fsw & FSW_ES;
+    uint16_t sw = get16(img + 2);
+    f->fcw = (get16(img) & FCW_VALID) | FCW_ONES;
+    f->fsw = sw & ~FSW_TOP;
+    f->top = sw >> 11 & 7;
+    f->tag_empty = (uint8_t)~img[4];
+    f->fop = get16(img + 6) & 0x7ff;
+    f->fip = get32(img + 8);
+    f->fcs = get16(img + 12);
+    f->fdp = get32(img + 16);
+    f->fds = get16(img + 20);
+    for (unsigned i = 0; i < 8; i++)
+        f->st[st_phys(f, i)] = get80(img + 32 + 16 * i);
+    for (unsigned i = 0; i < 8; i++)
+        for (unsigned k = 0; k < 4; k++)
+            env->xmm[i].d[k] = get32(img + 160 + 16 * i + 4 * k);
+    env->mxcsr = mxcsr;
+    fpu_recompute_es(f);
+    if ((f->fsw & FSW_ES) != es) fpu_update_ferr(env);
+    return 0;
+}
+
+const IrHelper hlp_fpu = {hlp_fpu_fn, "fpu", 0};
+const IrHelper hlp_fwait = {hlp_fwait_fn, "fwait", 0};
+const IrHelper hlp_fxsave = {hlp_fxsave_fn, "fxsave", 0};
+const IrHelper hlp_fxrstor = {hlp_fxrstor_fn, "fxrstor", 0};
