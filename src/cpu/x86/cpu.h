@@ -26,6 +26,7 @@
 #define HF_EM 0x0200u    /* CR0.EM */
 #define HF_MP 0x0400u    /* CR0.MP */
 #define HF_OSFXSR 0x0800u
+#define HF_CSLIM 0x1000u /* CS limit is 4 GiB - 1: near jumps need no limit check */
 
 /* interrupt_request bits */
 #define INT_REQ_HARD 0x1u  /* INTR line asserted */
@@ -59,6 +60,7 @@ typedef struct CPUX86State {
     int32_t df;      /* +1 or -1 */
     uint32_t seg_base[6];
     SegBounds seg_bounds[6];
+    uint32_t cs_limit; /* CS limit for near-branch targets */
     uint32_t tmp[X86_TEMP_SLOTS];
 
     /* ---- everything below is reached from C helpers and the run loop ---- */

@@ -110,3 +110,26 @@ void x86_set_eflags(CPUX86State *env, uint32_t value, uint32_t mask)
     env->eflags = (v & ~(CC_MASK | DF_MASK) & 0x003f7fd5u) | 0x2;
     x86_update_hflags(env);
 }
+
+/* CF alone, for INC/DEC/ADC/SBB after a block boundary (cheaper than all flags). */
+uint32_t x86_cc_compute_cf(int cc_op, uint32_t dst, uint32_t src, uint32_t src2)
+{
+    if (cc_op < CC_OP_ADDB || cc_op >= CC_OP_COUNT) return src & CF_MASK;
+    int idx = (cc_op - CC_OP_ADDB) % 3;
+    int kind = CC_OP_ADDB + (cc_op - CC_OP_ADDB) / 3 * 3;
+    uint32_t m = size_mask(idx);
+    switch (kind) {
+    case CC_OP_ADDB: return (dst & m) < (src & m);
+    case CC_OP_ADCB: return src2 ? (dst & m) <= (src & m) : (dst & m) < (src & m);
+    case CC_OP_SUBB: return ((dst + src) & m) < (src & m);
+    case CC_OP_SBBB: return src2 ? ((dst + src + src2) & m) <= (src & m) : ((dst + src) & m) < (src & m);
+    case CC_OP_LOGICB: return 0;
+    case CC_OP_INCB:
+    case CC_OP_DECB: return src != 0;
+    case CC_OP_SHLB: return (src & sign_bit(idx)) != 0;
+    case CC_OP_SARB:
+    case CC_OP_SHRB: return src & 1;
+    case CC_OP_MULB: return src != 0;
+    }
+    return 0;
+}

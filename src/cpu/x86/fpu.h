@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cpu/x86/cpu.h"
+#include "cpu/x86/decode.h"
 #include "ir/ir.h"
 
 /*
@@ -33,6 +34,17 @@ static inline uint32_t x86_fpu_desc(unsigned fop, unsigned fmt, unsigned sti, bo
     return (fop & 0x7f) | (fmt & 7) << 7 | (sti & 7) << 10 | (dest_sti ? FPU_DESC_DEST_STI : 0) |
            (mem ? FPU_DESC_MEM : 0) | (mmu_idx & 3) << 15 | (seg & 7) << 17 |
            (op32 ? FPU_DESC_OP32 : 0) | (fopcode & 0x7ffu) << 21;
+}
+
+/* The descriptor of a decoded x87 instruction (X86_FPU) executed with MMU index mmu_idx. */
+static inline uint32_t x86_fpu_insn_desc(const X86Insn *in, unsigned mmu_idx)
+{
+    bool mem = in->nops == 1 && in->op[0].kind == OPK_MEM;
+    /* DC and DE register forms name ST(i) first: the result goes there. */
+    bool dest_sti = in->nops == 2 && in->op[0].kind == OPK_STI && in->op[0].reg != 0;
+    unsigned fopcode = (in->opcode & 7u) << 8 | in->modrm;
+    return x86_fpu_desc(in->fop, in->fmt, in->modrm & 7, dest_sti, mem, mmu_idx,
+                        mem ? in->op[0].seg : 0, in->opsize == 4, fopcode);
 }
 
 /* hlp_fwait(env): WAIT/FWAIT. hlp_fxsave / hlp_fxrstor(env, lin, mmu_idx): FXSAVE/FXRSTOR of

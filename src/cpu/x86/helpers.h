@@ -32,6 +32,7 @@ static inline int cc_op_size_index(int size) { return size == 1 ? 0 : size == 2 
 
 /* Flag computation from the lazy state. */
 uint32_t x86_cc_compute(int cc_op, uint32_t dst, uint32_t src, uint32_t src2);
+uint32_t x86_cc_compute_cf(int cc_op, uint32_t dst, uint32_t src, uint32_t src2); /* 0 or 1 */
 uint32_t x86_cc_eflags(CPUX86State *env); /* CC_MASK bits */
 uint32_t x86_get_eflags(CPUX86State *env); /* full architectural EFLAGS */
 /* Writes EFLAGS: only the bits in mask change (arith bits and DF go to the lazy state). */
@@ -92,7 +93,7 @@ extern const IrHelper hlp_cpuid, hlp_rdtsc, hlp_rdmsr, hlp_wrmsr, hlp_rdpmc, hlp
     hlp_write_cr, hlp_read_dr, hlp_write_dr, hlp_in, hlp_out, hlp_check_io, hlp_pushf, hlp_popf,
     hlp_cli, hlp_sti, hlp_hlt, hlp_raise, hlp_raise_int, hlp_into, hlp_lgdt, hlp_sgdt, hlp_lmsw,
     hlp_clts, hlp_invlpg, hlp_priv, hlp_single_step, hlp_cc_eflags, hlp_get_eflags,
-    hlp_set_ccflags, hlp_smsw;
+    hlp_set_ccflags, hlp_smsw, hlp_cc_cf;
 extern const IrHelper hlp_div, hlp_bcd, hlp_shift, hlp_dshift, hlp_cmpxchg8b;
 extern const IrHelper hlp_fpu, hlp_fwait, hlp_fxsave, hlp_fxrstor;
 

@@ -56,6 +56,7 @@ void x86_update_hflags(CPUX86State *env)
     if (pe && !vm && seg_flat(env, R_DS) && seg_flat(env, R_ES) && seg_flat(env, R_SS))
         hf |= HF_FLAT;
     if (env->eflags & TF_MASK) hf |= HF_TF;
+    if (env->segs[R_CS].limit == 0xffffffffu) hf |= HF_CSLIM;
     if (env->cr[0] & CR0_TS) hf |= HF_TS;
     if (env->cr[0] & CR0_EM) hf |= HF_EM;
     if (env->cr[0] & CR0_MP) hf |= HF_MP;
@@ -79,6 +80,7 @@ void x86_load_seg_cache(CPUX86State *env, int seg, uint16_t sel, uint32_t base, 
     s->base = base;
     s->limit = limit;
     s->flags = flags;
+    if (seg == R_CS) env->cs_limit = limit;
     if (seg < 6) {
         env->seg_base[seg] = base;
         update_bounds(env, seg);

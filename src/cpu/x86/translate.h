@@ -34,7 +34,7 @@ typedef struct DisasContext {
     int end;
 
     /* IR globals. */
-    IrVar R[8], eip, g_cc_op, cc_dst, cc_src, cc_src2, eflags, df;
+    IrVar R[8], eip, g_cc_op, cc_dst, cc_src, cc_src2, eflags, df, cs_limit;
     IrVar seg_base[6], rlo[6], rhi[6], wlo[6], whi[6];
 } DisasContext;
 
@@ -79,6 +79,7 @@ IrVar gen_setcc(DisasContext *dc, int cond); /* 0 or 1 */
 /* Control. */
 void gen_jmp(DisasContext *dc, uint32_t target, int slot);
 void gen_end_block(DisasContext *dc); /* next instruction in a new block (mode may change) */
+void gen_check_cs_limit(DisasContext *dc, IrVar target);
 void gen_exception(DisasContext *dc, int vector, uint32_t err);
 void gen_helper(DisasContext *dc, const IrHelper *h, IrVar d, IrVar a, IrVar b, IrVar c);
 uint32_t mask_ip(DisasContext *dc, uint32_t eip);

@@ -444,6 +444,12 @@ static uint32_t hlp_cc_eflags_fn(void *opaque, uint32_t cc_op, uint32_t b, uint3
     return x86_cc_compute(cc_op, env->cc_dst, env->cc_src, env->cc_src2);
 }
 
+static uint32_t hlp_cc_cf_fn(void *opaque, uint32_t cc_op, uint32_t b, uint32_t c)
+{
+    CPUX86State *env = opaque;
+    return x86_cc_compute_cf(cc_op, env->cc_dst, env->cc_src, env->cc_src2);
+}
+
 static uint32_t hlp_get_eflags_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
 {
     return x86_get_eflags(opaque);
@@ -488,5 +494,6 @@ const IrHelper hlp_invlpg = {hlp_invlpg_fn, "invlpg", IRH_NO_WRITE_G};
 const IrHelper hlp_priv = {hlp_priv_fn, "check_cpl0", IRH_NO_WRITE_G};
 const IrHelper hlp_single_step = {hlp_single_step_fn, "single_step", 0};
 const IrHelper hlp_cc_eflags = {hlp_cc_eflags_fn, "cc_eflags", IRH_NO_WRITE_G | IRH_NO_FAULT};
+const IrHelper hlp_cc_cf = {hlp_cc_cf_fn, "cc_cf", IRH_NO_WRITE_G | IRH_NO_FAULT};
 const IrHelper hlp_get_eflags = {hlp_get_eflags_fn, "get_eflags", IRH_NO_WRITE_G | IRH_NO_FAULT};
 const IrHelper hlp_set_ccflags = {hlp_set_ccflags_fn, "set_ccflags", IRH_NO_FAULT};

@@ -20,6 +20,7 @@ static void gen_jmp_var(DisasContext *dc, IrVar target)
         ir_andi(dc->b, t, target, 0xffff);
         target = t;
     }
+    gen_check_cs_limit(dc, target);
     ir_mov(dc->b, dc->eip, target);
     if (dc->flags & HF_TF) {
         gen_helper(dc, &hlp_single_step, 0, target, 0, 0);
@@ -92,7 +93,8 @@ static void gen_enter(DisasContext *dc)
     ir_addi(b, sp, sp, (uint32_t)-size);
     ir_andi(b, sp, sp, spmask);
     gen_st(dc, gen_stack_lin(dc, sp, size, true), dc->R[R_EBP], size);
-    IrVar frame = snap(dc, sp);
+    IrVar frame = tcg_temp(dc);
+    ir_mov(b, frame, sp);
     if (level > 0) {
         IrVar bp = tcg_temp(dc);
         ir_mov(b, bp, dc->R[R_EBP]);

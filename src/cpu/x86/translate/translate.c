@@ -11,7 +11,7 @@
 
 enum {
     G_EAX, G_ECX, G_EDX, G_EBX, G_ESP, G_EBP, G_ESI, G_EDI,
-    G_EIP, G_CC_OP, G_CC_DST, G_CC_SRC, G_CC_SRC2, G_EFLAGS, G_DF,
+    G_EIP, G_CC_OP, G_CC_DST, G_CC_SRC, G_CC_SRC2, G_EFLAGS, G_DF, G_CS_LIMIT,
     G_SEG_BASE, /* 6 */
     G_BOUNDS = G_SEG_BASE + 6, /* 6 x (rlo, rhi, wlo, whi) */
     G_COUNT = G_BOUNDS + 24
@@ -33,6 +33,7 @@ static void init_globals(void)
     globals[G_CC_SRC2] = (IrGlobalDesc){"cc_src2", X86_SLOT(cc_src2)};
     globals[G_EFLAGS] = (IrGlobalDesc){"eflags", X86_SLOT(eflags)};
     globals[G_DF] = (IrGlobalDesc){"df", X86_SLOT(df)};
+    globals[G_CS_LIMIT] = (IrGlobalDesc){"cs_limit", X86_SLOT(cs_limit)};
     for (int s = 0; s < 6; s++) {
         snprintf(names[s][0], 16, "%s_base", segs[s]);
         snprintf(names[s][1], 16, "%s_rlo", segs[s]);
@@ -286,6 +287,11 @@ IrVar gen_compute_eflags(DisasContext *dc)
 
 IrVar gen_compute_cf(DisasContext *dc)
 {
+    if (dc->cc_op == CC_OP_DYNAMIC) {
+        IrVar t = tcg_temp(dc);
+        gen_helper(dc, &hlp_cc_cf, t, dc->g_cc_op, 0, 0);
+        return t;
+    }
     IrCond c;
     IrVar a, bb;
     gen_cond(dc, 2, &c, &a, &bb);
@@ -406,9 +412,18 @@ static bool same_page(DisasContext *dc, uint32_t target)
     return ((dc->cs_base + target) & PAGE_MASK) == ((dc->cs_base + dc->tb->pc) & PAGE_MASK);
 }
 
+/* Near branches to a target beyond the CS limit fault at the branch (#GP(0)). */
+void gen_check_cs_limit(DisasContext *dc, IrVar target)
+{
+    if (!(dc->flags & HF_CSLIM))
+        ir_chkrange(dc->b, target, tcg_const(dc, 0), dc->cs_limit, 1, EXCP_GP);
+}
+
 void gen_jmp(DisasContext *dc, uint32_t target, int slot)
 {
     gen_sync_cc_op(dc);
+    /* Falling through to the next instruction is checked by its fetch instead. */
+    if (target != dc->next_pc) gen_check_cs_limit(dc, tcg_const(dc, target));
     ir_movi(dc->b, dc->eip, target);
     if (dc->flags & HF_TF) {
         gen_helper(dc, &hlp_single_step, 0, tcg_const(dc, target), 0, 0);
@@ -547,6 +562,7 @@ bool x86_translate_block(CPUX86State *env, TranslationBlock *tb)
     dc->cc_src2 = ir_global(b, G_CC_SRC2);
     dc->eflags = ir_global(b, G_EFLAGS);
     dc->df = ir_global(b, G_DF);
+    dc->cs_limit = ir_global(b, G_CS_LIMIT);
     for (int s = 0; s < 6; s++) {
         dc->seg_base[s] = ir_global(b, G_SEG_BASE + s);
         dc->rlo[s] = ir_global(b, G_BOUNDS + 4 * s + 0);

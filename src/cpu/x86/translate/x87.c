@@ -74,19 +74,14 @@ bool translate_x87(DisasContext *dc)
     }
     bool mem = in->nops == 1 && in->op[0].kind == OPK_MEM;
     IrVar lin;
-    unsigned seg = 0;
     if (mem) {
         bool write;
         unsigned size = fpu_mem_size(in, &write);
         lin = fpu_operand_lin(dc, size, write);
-        seg = in->op[0].seg;
     } else {
         lin = tcg_const(dc, 0);
     }
-    bool dest_sti = in->nops == 2 && in->op[0].kind == OPK_STI && in->op[0].reg != 0;
-    unsigned fopcode = (in->opcode & 7u) << 8 | in->modrm;
-    uint32_t desc = x86_fpu_desc(in->fop, in->fmt, in->modrm & 7, dest_sti, mem, dc->mem_idx, seg,
-                                 in->opsize == 4, fopcode);
+    uint32_t desc = x86_fpu_insn_desc(in, dc->mem_idx);
     bool flags_out = fpu_writes_eflags(in->fop);
     /* The helper reads EFLAGS through the lazy state (FCMOVcc) or may leave it untouched after
      * an unmasked exception (FCOMI): either way env->cc_op must be current. */
