@@ -25,7 +25,8 @@ class Machine:
         self.name = name
         self.cmd = cmd
         os.makedirs(logdir, exist_ok=True)
-        self.log = open(os.path.join(logdir, name + ".log"), "w", encoding="latin-1")
+        self.logpath = os.path.join(logdir, name + ".log")
+        self.log = open(self.logpath, "w", encoding="latin-1")
         self.errpath = os.path.join(logdir, name + ".stderr")
         self.log.write("# " + " ".join(cmd) + "\n")
         self.log.flush()
@@ -75,7 +76,7 @@ class Machine:
             err = []
         err = " | ".join(e for e in err if e)
         return (("console: " + out) if out else "no console output") + \
-            (("; stderr: " + err) if err else "")
+            (("; stderr: " + err) if err else "") + f" (log: {self.logpath})"
 
     def expect(self, pattern, timeout, what=None):
         """Waits for pattern (a str regex or compiled) in the output not yet consumed."""
