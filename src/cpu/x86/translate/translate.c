@@ -453,24 +453,6 @@ void gen_exception(DisasContext *dc, int vector, uint32_t err)
     dc->end = DISAS_END;
 }
 
-/* Until the x87 translator is linked in: FPU instructions fault as on a CPU without an FPU
- * (#NM when CR0.EM, otherwise #UD). */
-__attribute__((weak)) bool translate_x87(DisasContext *dc)
-{
-    int m = dc->insn.mnem;
-    if (m != X86_FPU && m != X86_WAIT && m != X86_FXSAVE && m != X86_FXRSTOR) return false;
-    if (m == X86_WAIT) return true;
-    gen_exception(dc, (dc->flags & (HF_EM | HF_TS)) ? EXCP_NM : EXCP_UD, 0);
-    return true;
-}
-
-__attribute__((weak)) void x86_cpu_init_fpu(CPUX86State *env)
-{
-    memset(&env->fpu, 0, sizeof env->fpu);
-    env->fpu.fcw = 0x37f;
-    env->fpu.tag_empty = 0xff;
-}
-
 /* ---- the block loop ---- */
 
 typedef struct Fetch {
