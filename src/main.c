@@ -10,7 +10,7 @@
 #include "hw/pc/pc.h"
 #include "util/log.h"
 
-#define KESTREL_VERSION "0.1"
+#define KESTREL_VERSION  "0.1"
 #define ICOUNT_MAX_SHIFT 10
 
 typedef struct Options {
@@ -79,11 +79,31 @@ static bool parse_size(const char *s, uint64_t default_unit, uint64_t *out)
     }
     uint64_t unit = default_unit;
     switch (*end) {
-    case 'b': case 'B': unit = 1; end++; break;
-    case 'k': case 'K': unit = 1ull << 10; end++; break;
-    case 'm': case 'M': unit = 1ull << 20; end++; break;
-    case 'g': case 'G': unit = 1ull << 30; end++; break;
-    case 't': case 'T': unit = 1ull << 40; end++; break;
+    case 'b':
+    case 'B':
+        unit = 1;
+        end++;
+        break;
+    case 'k':
+    case 'K':
+        unit = 1ull << 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        unit = 1ull << 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        unit = 1ull << 30;
+        end++;
+        break;
+    case 't':
+    case 'T':
+        unit = 1ull << 40;
+        end++;
+        break;
     default: break;
     }
     if (unit != 1 && (*end == 'b' || *end == 'B')) end++;
@@ -112,10 +132,12 @@ static int opt_mem(Options *o, const char *arg)
     if (strchr(v, ',') || !parse_size(v, 1ull << 20, &bytes))
         return fail("-m %s: expected a size like 256, 256M or 1G", arg);
     bytes = (bytes + 0xfff) & ~0xfffull;
-    if (bytes < PC_RAM_MIN) return fail("-m %s: at least %llu MiB of RAM is needed", arg,
-                                        (unsigned long long)(PC_RAM_MIN >> 20));
-    if (bytes > PC_RAM_MAX) return fail("-m %s: at most %llu MiB of RAM is supported", arg,
-                                        (unsigned long long)(PC_RAM_MAX >> 20));
+    if (bytes < PC_RAM_MIN)
+        return fail("-m %s: at least %llu MiB of RAM is needed", arg,
+                    (unsigned long long)(PC_RAM_MIN >> 20));
+    if (bytes > PC_RAM_MAX)
+        return fail("-m %s: at most %llu MiB of RAM is supported", arg,
+                    (unsigned long long)(PC_RAM_MAX >> 20));
     o->pc.ram_size = bytes;
     return 0;
 }
@@ -252,9 +274,29 @@ typedef struct OptDef {
 } OptDef;
 
 enum {
-    O_M, O_KERNEL, O_INITRD, O_APPEND, O_NOGRAPHIC, O_SERIAL, O_DEBUGCON, O_DISPLAY, O_DEVICE,
-    O_NO_REBOOT, O_ICOUNT, O_ACCEL, O_D, O_DLOG, O_SNAPSHOT, O_MACHINE, O_MONITOR, O_NIC,
-    O_UNSUPPORTED_ARG, O_UNSUPPORTED, O_HELP, O_VERSION, O_KVM,
+    O_M,
+    O_KERNEL,
+    O_INITRD,
+    O_APPEND,
+    O_NOGRAPHIC,
+    O_SERIAL,
+    O_DEBUGCON,
+    O_DISPLAY,
+    O_DEVICE,
+    O_NO_REBOOT,
+    O_ICOUNT,
+    O_ACCEL,
+    O_D,
+    O_DLOG,
+    O_SNAPSHOT,
+    O_MACHINE,
+    O_MONITOR,
+    O_NIC,
+    O_UNSUPPORTED_ARG,
+    O_UNSUPPORTED,
+    O_HELP,
+    O_VERSION,
+    O_KVM,
 };
 
 static const OptDef opt_defs[] = {
@@ -354,8 +396,7 @@ static int parse_args(Options *o, int argc, char **argv)
                 return fail("-monitor %s: the monitor is not supported yet (only none)", arg);
             break;
         case O_NIC:
-            if (strcmp(arg, "none"))
-                return fail("%s %s: networking is not supported yet", a, arg);
+            if (strcmp(arg, "none")) return fail("%s %s: networking is not supported yet", a, arg);
             break;
         case O_UNSUPPORTED_ARG: return fail("%s %s: not supported yet", a, arg);
         case O_UNSUPPORTED: return fail("%s: the gdb stub is not supported yet", a);

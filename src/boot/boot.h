@@ -100,8 +100,7 @@ void boot_close(BootImage *img);
 int multiboot_prepare(BootImage *img, const char *append, const char *initrd, char *err,
                       size_t errlen);
 void multiboot_load(const BootImage *img, uint8_t *ram, BootEntry *entry);
-int linux_prepare(BootImage *img, const char *append, const char *initrd, char *err,
-                  size_t errlen);
+int linux_prepare(BootImage *img, const char *append, const char *initrd, char *err, size_t errlen);
 void linux_load(const BootImage *img, uint8_t *ram, BootEntry *entry);
 
 /* Read a whole file; false with a message naming what (e.g. "initrd") on error. */
@@ -109,7 +108,10 @@ bool boot_read_file(BootBlob *b, const char *what, const char *path, char *err, 
 /* The flat GDT at BOOT_GDT_ADDR and the matching entry fields. */
 void boot_write_gdt(uint8_t *ram, BootEntry *entry);
 /* Little-endian field access. */
-static inline uint16_t boot_get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint16_t boot_get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 static inline uint32_t boot_get32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

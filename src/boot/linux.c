@@ -45,14 +45,13 @@ enum {
     BP_SIZE = 0x1000,
 };
 
-#define LOADED_HIGH   0x01
-#define CAN_USE_HEAP  0x80
-#define HDRS_MAGIC    0x53726448u /* "HdrS" */
-#define LOADER_UNDEF  0xff        /* type_of_loader: a boot loader without an assigned id */
-#define SETUP_HEAP_END 0xfe00     /* heap_end_ptr: setup + heap end 0x200 below the command line */
+#define LOADED_HIGH    0x01
+#define CAN_USE_HEAP   0x80
+#define HDRS_MAGIC     0x53726448u /* "HdrS" */
+#define LOADER_UNDEF   0xff        /* type_of_loader: a boot loader without an assigned id */
+#define SETUP_HEAP_END 0xfe00      /* heap_end_ptr: setup + heap end 0x200 below the command line */
 
-int linux_prepare(BootImage *img, const char *append, const char *initrd, char *err,
-                  size_t errlen)
+int linux_prepare(BootImage *img, const char *append, const char *initrd, char *err, size_t errlen)
 {
     const uint8_t *d = img->kernel.data;
     size_t size = img->kernel.size;
@@ -85,8 +84,10 @@ int linux_prepare(BootImage *img, const char *append, const char *initrd, char *
     img->cmdline = xstrdup(append ? append : "");
     size_t clen = strlen(img->cmdline);
     if (clen > img->cmdline_max || clen >= LINUX_KERNEL_ADDR - LINUX_CMDLINE_ADDR) {
-        snprintf(err, errlen, "kernel '%s' accepts a command line of at most %u bytes, -append "
-                 "has %zu", path, img->cmdline_max, clen);
+        snprintf(err, errlen,
+                 "kernel '%s' accepts a command line of at most %u bytes, -append "
+                 "has %zu",
+                 path, img->cmdline_max, clen);
         return 1;
     }
 
@@ -118,9 +119,10 @@ int linux_prepare(BootImage *img, const char *append, const char *initrd, char *
         uint64_t addr = rd->size <= limit ? (limit - rd->size) & ~0xfffull : 0;
         if (rd->size > limit || addr < kernel_end ||
             !boot_range_is_ram(&img->map, addr, rd->size)) {
-            snprintf(err, errlen, "initrd '%s' (%zu bytes) does not fit in RAM above the kernel "
-                     "(-m %llu MiB)", initrd, rd->size,
-                     (unsigned long long)(img->map.ram_size >> 20));
+            snprintf(err, errlen,
+                     "initrd '%s' (%zu bytes) does not fit in RAM above the kernel "
+                     "(-m %llu MiB)",
+                     initrd, rd->size, (unsigned long long)(img->map.ram_size >> 20));
             return 1;
         }
         rd->addr = (uint32_t)addr;

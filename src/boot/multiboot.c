@@ -59,8 +59,10 @@ static bool add_segment(BootImage *img, uint32_t paddr, uint32_t off, uint32_t f
         return false;
     }
     if ((uint64_t)off + filesz > img->kernel.size) {
-        snprintf(err, errlen, "kernel '%s' is truncated (segment at 0x%x needs file bytes up to %llu, "
-                 "file has %zu)", path, paddr, (unsigned long long)off + filesz, img->kernel.size);
+        snprintf(err, errlen,
+                 "kernel '%s' is truncated (segment at 0x%x needs file bytes up to %llu, "
+                 "file has %zu)",
+                 path, paddr, (unsigned long long)off + filesz, img->kernel.size);
         return false;
     }
     if (!boot_range_is_ram(&img->map, paddr, memsz)) {
@@ -72,8 +74,10 @@ static bool add_segment(BootImage *img, uint32_t paddr, uint32_t off, uint32_t f
     /* The loader's own data (GDT, information structure) lives in low memory. */
     if ((paddr < BOOT_GDT_ADDR + BOOT_GDT_LIMIT + 1 && paddr + memsz > BOOT_GDT_ADDR) ||
         (paddr < MB_INFO_END && paddr + memsz > MB_INFO_ADDR)) {
-        snprintf(err, errlen, "kernel '%s': segment at 0x%x overlaps the boot information area "
-                 "(0x%x-0x%x)", path, paddr, MB_INFO_ADDR, MB_INFO_END - 1);
+        snprintf(err, errlen,
+                 "kernel '%s': segment at 0x%x overlaps the boot information area "
+                 "(0x%x-0x%x)",
+                 path, paddr, MB_INFO_ADDR, MB_INFO_END - 1);
         return false;
     }
     img->segs = xrealloc(img->segs, sizeof *img->segs * (size_t)(img->nsegs + 1));
@@ -88,8 +92,10 @@ static bool load_elf(BootImage *img, char *err, size_t errlen)
     const char *path = img->kernel.path;
     if (size < 52 || d[EI_CLASS] != ELFCLASS32 || d[EI_DATA] != ELFDATA2LSB ||
         boot_get16(d + 18) != EM_386) {
-        snprintf(err, errlen, "kernel '%s': multiboot header without the a.out kludge, but not a "
-                 "32-bit little-endian i386 ELF file", path);
+        snprintf(err, errlen,
+                 "kernel '%s': multiboot header without the a.out kludge, but not a "
+                 "32-bit little-endian i386 ELF file",
+                 path);
         return false;
     }
     uint32_t entry = boot_get32(d + 24), phoff = boot_get32(d + 28);
@@ -139,8 +145,9 @@ static bool load_aout(BootImage *img, long hoff, char *err, size_t errlen)
     uint32_t load_end = boot_get32(h + 20), bss_end = boot_get32(h + 24);
     img->entry = boot_get32(h + 28);
     if (header_addr < load_addr || header_addr - load_addr > (uint32_t)hoff) {
-        snprintf(err, errlen, "kernel '%s': bad multiboot header (header_addr 0x%x, load_addr 0x%x)",
-                 path, header_addr, load_addr);
+        snprintf(err, errlen,
+                 "kernel '%s': bad multiboot header (header_addr 0x%x, load_addr 0x%x)", path,
+                 header_addr, load_addr);
         return false;
     }
     uint32_t file_off = (uint32_t)hoff - (header_addr - load_addr);
@@ -250,9 +257,10 @@ int multiboot_prepare(BootImage *img, const char *append, const char *initrd, ch
         BootBlob *m = &img->mods[i];
         next = PAGE_UP(next);
         if (!boot_range_is_ram(&img->map, next, m->size ? m->size : 1)) {
-            snprintf(err, errlen, "module '%s' (%zu bytes) does not fit in RAM after the kernel "
-                     "(%llu MiB)", m->path, m->size,
-                     (unsigned long long)(img->map.ram_size >> 20));
+            snprintf(err, errlen,
+                     "module '%s' (%zu bytes) does not fit in RAM after the kernel "
+                     "(%llu MiB)",
+                     m->path, m->size, (unsigned long long)(img->map.ram_size >> 20));
             return 1;
         }
         m->addr = (uint32_t)next;

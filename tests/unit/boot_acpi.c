@@ -15,7 +15,10 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 
 static uint8_t sum(const uint8_t *p, size_t n)
 {
@@ -80,18 +83,18 @@ TEST(tables_found_and_linked)
         CHECK_EQ(aml[9], ACPI_S5_SLP_TYP);
     }
 
-    CHECK_EQ(get16(fadt + 46), 9);        /* SCI_INT */
-    CHECK_EQ(get32(fadt + 48), 0);        /* SMI_CMD: always in ACPI mode */
-    CHECK_EQ(get32(fadt + 56), 0x600);    /* PM1a_EVT_BLK */
-    CHECK_EQ(get32(fadt + 64), 0x604);    /* PM1a_CNT_BLK */
-    CHECK_EQ(get32(fadt + 76), 0x608);    /* PM_TMR_BLK */
+    CHECK_EQ(get16(fadt + 46), 9);     /* SCI_INT */
+    CHECK_EQ(get32(fadt + 48), 0);     /* SMI_CMD: always in ACPI mode */
+    CHECK_EQ(get32(fadt + 56), 0x600); /* PM1a_EVT_BLK */
+    CHECK_EQ(get32(fadt + 64), 0x604); /* PM1a_CNT_BLK */
+    CHECK_EQ(get32(fadt + 76), 0x608); /* PM_TMR_BLK */
     CHECK_EQ(fadt[88], 4);
     CHECK_EQ(fadt[89], 2);
     CHECK_EQ(fadt[91], 4);
-    CHECK_EQ(get16(fadt + 109) & 2, 2);   /* 8042 present */
-    CHECK(get32(fadt + 112) & (1u << 10)); /* RESET_REG_SUP */
+    CHECK_EQ(get16(fadt + 109) & 2, 2);         /* 8042 present */
+    CHECK(get32(fadt + 112) & (1u << 10));      /* RESET_REG_SUP */
     CHECK_EQ(get32(fadt + 112) & (1u << 8), 0); /* 24-bit timer */
-    CHECK_EQ(fadt[116], 1);                /* reset register in I/O space */
+    CHECK_EQ(fadt[116], 1);                     /* reset register in I/O space */
     CHECK_EQ(fadt[117], 8);
     CHECK_EQ(get32(fadt + 120), 0xcf9);
     CHECK_EQ(fadt[128], 6);
@@ -110,9 +113,18 @@ typedef struct PmFixture {
     AcpiPm *pm;
 } PmFixture;
 
-static uint64_t fake_insns(void *opaque) { return ((PmFixture *)opaque)->insns; }
-static void set_sci(void *opaque, int n, int level) { ((PmFixture *)opaque)->sci = level; }
-static void poweroff(void *opaque) { ((PmFixture *)opaque)->poweroffs++; }
+static uint64_t fake_insns(void *opaque)
+{
+    return ((PmFixture *)opaque)->insns;
+}
+static void set_sci(void *opaque, int n, int level)
+{
+    ((PmFixture *)opaque)->sci = level;
+}
+static void poweroff(void *opaque)
+{
+    ((PmFixture *)opaque)->poweroffs++;
+}
 
 static PmFixture *pm_fixture(void)
 {
@@ -157,7 +169,7 @@ TEST(pm_control_and_poweroff)
     CHECK_EQ(as_read(&f->io, 0x604, 2), (5 << 10) | 1);
     as_write(&f->io, 0x604, (uint32_t)(5 << 10) | 0x2000, 2); /* S1-like: not power-off */
     CHECK_EQ(f->poweroffs, 0);
-    CHECK_EQ(as_read(&f->io, 0x604, 2) & 0x2000, 0); /* SLP_EN reads as 0 */
+    CHECK_EQ(as_read(&f->io, 0x604, 2) & 0x2000, 0);              /* SLP_EN reads as 0 */
     as_write(&f->io, 0x604, (ACPI_S5_SLP_TYP << 10) | 0x2000, 2); /* QEMU's outw(0x604, 0x2000) */
     CHECK_EQ(f->poweroffs, 1);
     /* The byte holding SLP_TYP/SLP_EN alone does it too. */

@@ -85,7 +85,7 @@ static void mb_header(uint8_t *p, uint32_t flags)
 {
     put32(p, 0x1badb002);
     put32(p + 4, flags);
-    put32(p + 8, (uint32_t)-(0x1badb002u + flags));
+    put32(p + 8, (uint32_t) - (0x1badb002u + flags));
 }
 
 /* An ELF32 kernel: text (with the multiboot header) at paddr 0x100000 / vaddr 0xc0100000,
@@ -97,8 +97,8 @@ static size_t make_elf(uint8_t *f, uint32_t mb_flags)
     f[4] = 1; /* ELFCLASS32 */
     f[5] = 1; /* little endian */
     f[6] = 1;
-    put16(f + 16, 2);          /* ET_EXEC */
-    put16(f + 18, 3);          /* EM_386 */
+    put16(f + 16, 2); /* ET_EXEC */
+    put16(f + 18, 3); /* EM_386 */
     put32(f + 20, 1);
     put32(f + 24, 0xc0100010); /* entry (virtual) */
     put32(f + 28, 52);         /* phoff */
@@ -340,15 +340,15 @@ static size_t make_bzimage(uint8_t *f, uint16_t version, uint32_t init_size)
     f[0x201] = 0x6a; /* header ends at 0x26c */
     memcpy(f + 0x202, "HdrS", 4);
     put16(f + 0x206, version);
-    f[0x211] = 0x01;                /* LOADED_HIGH */
-    put32(f + 0x214, 0x100000);     /* code32_start */
-    put32(f + 0x22c, 0x37ffffff);   /* initrd_addr_max */
-    put32(f + 0x230, 0x1000000);    /* kernel_alignment */
-    put32(f + 0x238, 2047);         /* cmdline_size */
-    put32(f + 0x258, 0x1000000);    /* pref_address */
+    f[0x211] = 0x01;              /* LOADED_HIGH */
+    put32(f + 0x214, 0x100000);   /* code32_start */
+    put32(f + 0x22c, 0x37ffffff); /* initrd_addr_max */
+    put32(f + 0x230, 0x1000000);  /* kernel_alignment */
+    put32(f + 0x238, 2047);       /* cmdline_size */
+    put32(f + 0x258, 0x1000000);  /* pref_address */
     put32(f + 0x260, init_size);
-    f[0x26b] = 0x77;                /* last header byte: copied */
-    f[0x26c] = 0x99;                /* setup code: not copied */
+    f[0x26b] = 0x77; /* last header byte: copied */
+    f[0x26c] = 0x99; /* setup code: not copied */
     for (int i = 0; i < BZ_PROT_SIZE; i++)
         f[BZ_SETUP_SIZE + i] = (uint8_t)(i * 7 + 1);
     return BZ_SETUP_SIZE + BZ_PROT_SIZE;
@@ -383,8 +383,8 @@ TEST(linux_bzimage_zero_page)
     CHECK_EQ(get32(bp + 0x202), 0x53726448);
     CHECK_EQ(bp[0x26b], 0x77);
     CHECK_EQ(bp[0x26c], 0);
-    CHECK_EQ(bp[0x210], 0xff);       /* type_of_loader */
-    CHECK_EQ(bp[0x211], 0x81);       /* LOADED_HIGH | CAN_USE_HEAP */
+    CHECK_EQ(bp[0x210], 0xff); /* type_of_loader */
+    CHECK_EQ(bp[0x211], 0x81); /* LOADED_HIGH | CAN_USE_HEAP */
     CHECK_EQ(get32(bp + 0x214), 0x100000);
     CHECK(!strcmp((const char *)ram + get32(bp + 0x228), "console=ttyS0 quiet"));
     uint32_t rd_addr = get32(bp + 0x218);

@@ -128,8 +128,9 @@ static void write_bytes(const char *path, const void *buf, size_t len)
 static const char *guest(const char *name, const uint8_t *code, size_t len)
 {
     uint8_t img[4096];
-    const uint32_t h[8] = {0x1badb002, 0x10000, (uint32_t)-(0x1badb002u + 0x10000),
-                           0x100000,   0x100000, 0, 0, 0x100020};
+    const uint32_t h[8] = {0x1badb002, 0x10000,  (uint32_t) - (0x1badb002u + 0x10000),
+                           0x100000,   0x100000, 0,
+                           0,          0x100020};
     for (int i = 0; i < 8; i++)
         for (int b = 0; b < 4; b++)
             img[4 * i + b] = (uint8_t)(h[i] >> (8 * b));

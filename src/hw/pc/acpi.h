@@ -14,27 +14,27 @@
 
 /* Where things are. The PM block sits at 0x600, where QEMU's PIIX4 PM puts it, so guests that
  * hard-code QEMU's "outw(0x604, 0x2000)" power-off work too. */
-#define ACPI_PM_BASE       0x600
-#define ACPI_PM1_EVT       (ACPI_PM_BASE + 0) /* PM1_STS (2 bytes), PM1_EN (2 bytes) */
-#define ACPI_PM1_CNT       (ACPI_PM_BASE + 4) /* 2 bytes */
-#define ACPI_PM_TMR        (ACPI_PM_BASE + 8) /* 4 bytes, 24 bits significant */
-#define ACPI_PM_SIZE       12
-#define ACPI_SCI_IRQ       9
-#define ACPI_RESET_PORT    0xcf9 /* PIIX reset control */
-#define ACPI_RESET_VALUE   0x06  /* hard reset + reset CPU */
-#define ACPI_S5_SLP_TYP    0     /* SLP_TYP value of \_S5 (PIIX4 encoding) */
-#define ACPI_PM_TIMER_HZ   3579545
-#define ACPI_TABLES_ADDR   0xe0000u /* FACS, DSDT, FADT, RSDT */
-#define ACPI_TABLES_SIZE   0x10000u
-#define ACPI_RSDP_ADDR     0xf0000u
+#define ACPI_PM_BASE     0x600
+#define ACPI_PM1_EVT     (ACPI_PM_BASE + 0) /* PM1_STS (2 bytes), PM1_EN (2 bytes) */
+#define ACPI_PM1_CNT     (ACPI_PM_BASE + 4) /* 2 bytes */
+#define ACPI_PM_TMR      (ACPI_PM_BASE + 8) /* 4 bytes, 24 bits significant */
+#define ACPI_PM_SIZE     12
+#define ACPI_SCI_IRQ     9
+#define ACPI_RESET_PORT  0xcf9 /* PIIX reset control */
+#define ACPI_RESET_VALUE 0x06  /* hard reset + reset CPU */
+#define ACPI_S5_SLP_TYP  0     /* SLP_TYP value of \_S5 (PIIX4 encoding) */
+#define ACPI_PM_TIMER_HZ 3579545
+#define ACPI_TABLES_ADDR 0xe0000u /* FACS, DSDT, FADT, RSDT */
+#define ACPI_TABLES_SIZE 0x10000u
+#define ACPI_RSDP_ADDR   0xf0000u
 
 /* PM1 register bits. */
-#define ACPI_PM1_TMR_STS   (1u << 0)
-#define ACPI_PM1_PWRBTN    (1u << 8)
-#define ACPI_PM1_WAK_STS   (1u << 15)
-#define ACPI_PM1_SCI_EN    (1u << 0)
+#define ACPI_PM1_TMR_STS       (1u << 0)
+#define ACPI_PM1_PWRBTN        (1u << 8)
+#define ACPI_PM1_WAK_STS       (1u << 15)
+#define ACPI_PM1_SCI_EN        (1u << 0)
 #define ACPI_PM1_SLP_TYP_SHIFT 10
-#define ACPI_PM1_SLP_EN    (1u << 13)
+#define ACPI_PM1_SLP_EN        (1u << 13)
 
 /* Writes the tables into guest RAM: the RSDP at ACPI_RSDP_ADDR, the rest from
  * ACPI_TABLES_ADDR. ram is the board's RAM buffer (guest address a at ram[a]). */

@@ -38,7 +38,8 @@ static uint64_t ns_to_ticks(int64_t ns)
 static int64_t ticks_to_ns(uint64_t ticks)
 {
     uint64_t sec = ticks / ACPI_PM_TIMER_HZ, rem = ticks % ACPI_PM_TIMER_HZ;
-    return (int64_t)(sec * NS_PER_SEC + (rem * NS_PER_SEC + ACPI_PM_TIMER_HZ - 1) / ACPI_PM_TIMER_HZ);
+    return (int64_t)(sec * NS_PER_SEC +
+                     (rem * NS_PER_SEC + ACPI_PM_TIMER_HZ - 1) / ACPI_PM_TIMER_HZ);
 }
 
 uint32_t acpi_pm_timer_read(AcpiPm *pm)
@@ -123,8 +124,8 @@ static void pm_write(void *opaque, uint64_t off, uint32_t val, unsigned size)
     for (unsigned i = 0; i < size; i++) {
         uint8_t b = (uint8_t)(val >> (8 * i));
         switch (off + i) {
-        case 0: pm->sts &= (uint16_t)~(b & PM1_STS_W1C & 0xff); break;
-        case 1: pm->sts &= (uint16_t)~((b << 8) & PM1_STS_W1C); break;
+        case 0: pm->sts &= (uint16_t) ~(b & PM1_STS_W1C & 0xff); break;
+        case 1: pm->sts &= (uint16_t) ~((b << 8) & PM1_STS_W1C); break;
         case 2:
             pm->en = (uint16_t)((pm->en & 0xff00) | (b & PM1_EN_MASK & 0xff));
             pm_arm_overflow(pm);

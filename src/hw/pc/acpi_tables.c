@@ -10,7 +10,7 @@
 #define FADT_ADDR (ACPI_TABLES_ADDR + 0x080)
 #define RSDT_ADDR (ACPI_TABLES_ADDR + 0x180)
 
-#define HDR_SIZE 36
+#define HDR_SIZE  36
 #define FADT_SIZE 244 /* revision 3 (ACPI 2.0) layout: up to X_GPE1_BLK */
 
 /* FADT fixed feature flags (table 5.10). */
@@ -23,7 +23,7 @@
 #define BOOT_ARCH_LEGACY_DEVICES 0x1
 #define BOOT_ARCH_8042           0x2
 
-#define GAS_SYSTEM_IO 1
+#define GAS_SYSTEM_IO      1
 #define CMOS_CENTURY_INDEX 0x32
 
 static void put16(uint8_t *p, uint16_t v)
@@ -97,16 +97,18 @@ static void build_facs(uint8_t *t)
 /* DefinitionBlock with Name (_S5, Package (4) {S5, S5, 0, 0}) in hand-assembled AML. */
 static uint32_t build_dsdt(uint8_t *t)
 {
+    /* clang-format off */
     static const uint8_t aml[] = {
-        0x08,                   /* NameOp */
-        '_',  'S', '5', '_',    /* NameSeg */
-        0x12,                   /* PackageOp */
-        0x08,                   /* PkgLength: this byte, NumElements and the elements */
-        0x04,                   /* NumElements */
-        0x0a, ACPI_S5_SLP_TYP,  /* BytePrefix: SLP_TYPa */
-        0x0a, ACPI_S5_SLP_TYP,  /* BytePrefix: SLP_TYPb */
-        0x00, 0x00,             /* ZeroOp, ZeroOp: reserved */
+        0x08,                  /* NameOp */
+        '_', 'S', '5', '_',    /* NameSeg */
+        0x12,                  /* PackageOp */
+        0x08,                  /* PkgLength: this byte, NumElements and the elements */
+        0x04,                  /* NumElements */
+        0x0a, ACPI_S5_SLP_TYP, /* BytePrefix: SLP_TYPa */
+        0x0a, ACPI_S5_SLP_TYP, /* BytePrefix: SLP_TYPb */
+        0x00, 0x00,            /* ZeroOp, ZeroOp: reserved */
     };
+    /* clang-format on */
     uint32_t len = HDR_SIZE + sizeof aml;
     /* Revision 1: 32-bit integers, as a 32-bit guest expects. */
     table_header(t, "DSDT", len, 1);
@@ -126,15 +128,15 @@ static void build_fadt(uint8_t *t)
     put32(t + 56, ACPI_PM1_EVT);
     put32(t + 64, ACPI_PM1_CNT);
     put32(t + 76, ACPI_PM_TMR);
-    t[88] = 4; /* PM1_EVT_LEN */
-    t[89] = 2; /* PM1_CNT_LEN */
-    t[91] = 4; /* PM_TMR_LEN */
-    put16(t + 96, 0x0fff);  /* P_LVL2_LAT > 100: no C2 */
-    put16(t + 98, 0x0fff);  /* P_LVL3_LAT > 1000: no C3 */
+    t[88] = 4;                   /* PM1_EVT_LEN */
+    t[89] = 2;                   /* PM1_CNT_LEN */
+    t[91] = 4;                   /* PM_TMR_LEN */
+    put16(t + 96, 0x0fff);       /* P_LVL2_LAT > 100: no C2 */
+    put16(t + 98, 0x0fff);       /* P_LVL3_LAT > 1000: no C3 */
     t[108] = CMOS_CENTURY_INDEX; /* CENTURY */
     put16(t + 109, BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_8042);
     put32(t + 112,
-               FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON | FADT_RESET_REG_SUP);
+          FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON | FADT_RESET_REG_SUP);
     put_gas(t + 116, GAS_SYSTEM_IO, 8, 1, ACPI_RESET_PORT);
     t[128] = ACPI_RESET_VALUE;
     /* The X_ fields stay zero: the 32-bit fields above are authoritative for a 32-bit machine,

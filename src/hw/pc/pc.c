@@ -27,12 +27,12 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-#define COM1_BASE     0x3f8
-#define COM2_BASE     0x2f8
-#define DEBUGCON_PORT 0xe9
-#define MAX_CHARDEVS  (PC_MAX_SERIAL + 1)
+#define COM1_BASE      0x3f8
+#define COM2_BASE      0x2f8
+#define DEBUGCON_PORT  0xe9
+#define MAX_CHARDEVS   (PC_MAX_SERIAL + 1)
 #define BDA_BASE_MEM_K 0x413 /* BIOS data area: conventional memory size in KiB */
-#define ELCR2_PORT    0x4d1
+#define ELCR2_PORT     0x4d1
 
 struct Machine {
     PcConfig cfg;
@@ -67,10 +67,10 @@ struct Machine {
     bool stdio_has_frontend;
 
     bool kbd_a20, port92_a20;
-    bool quit;            /* Ctrl-A X on the stdio console */
-    bool reset_request;   /* guest reset or triple fault */
+    bool quit;          /* Ctrl-A X on the stdio console */
+    bool reset_request; /* guest reset or triple fault */
     bool poweroff_request;
-    uint64_t idle_insns;  /* icount mode: instructions' worth of time spent halted */
+    uint64_t idle_insns; /* icount mode: instructions' worth of time spent halted */
 };
 
 void pc_memory_map(uint64_t ram_size, BootMemMap *map)
@@ -310,8 +310,8 @@ static bool pc_init_devices(Machine *m, Chardev *serial[PC_MAX_SERIAL], Chardev 
     device_register(&m->devices, acpi_pm_device(m->pm));
 
     if (m->cfg.debug_exit)
-        m->debug_exit = isa_debug_exit_new(&m->io, m->cfg.debug_exit_base,
-                                           m->cfg.debug_exit_size, pc_debug_exit, m);
+        m->debug_exit = isa_debug_exit_new(&m->io, m->cfg.debug_exit_base, m->cfg.debug_exit_size,
+                                           pc_debug_exit, m);
     if (m->cfg.debugcon) m->debugcon = debugcon_new(&m->io, DEBUGCON_PORT, debugcon);
     return true;
 }
@@ -320,8 +320,8 @@ Machine *pc_new(const PcConfig *cfg, char *err, size_t errlen)
 {
     if (cfg->ram_size < PC_RAM_MIN || cfg->ram_size > PC_RAM_MAX) {
         snprintf(err, errlen, "-m: %llu MiB is out of range (%llu-%llu MiB)",
-                 (unsigned long long)(cfg->ram_size >> 20),
-                 (unsigned long long)(PC_RAM_MIN >> 20), (unsigned long long)(PC_RAM_MAX >> 20));
+                 (unsigned long long)(cfg->ram_size >> 20), (unsigned long long)(PC_RAM_MIN >> 20),
+                 (unsigned long long)(PC_RAM_MAX >> 20));
         return NULL;
     }
     Machine *m = XNEW(Machine);
@@ -333,8 +333,7 @@ Machine *pc_new(const PcConfig *cfg, char *err, size_t errlen)
     /* Files first: a bad kernel or initrd must fail before any output file is created. */
     BootMemMap map;
     pc_memory_map(cfg->ram_size, &map);
-    if (!boot_open(&m->boot, cfg->kernel, cfg->initrd, cfg->append, &map, err, errlen))
-        goto fail;
+    if (!boot_open(&m->boot, cfg->kernel, cfg->initrd, cfg->append, &map, err, errlen)) goto fail;
     m->boot_open = true;
 
     if (!poller_init(&m->poller)) {
@@ -443,8 +442,8 @@ static void pc_idle(Machine *m)
         /* Deterministic time: skip straight to the deadline (QEMU's -icount sleep=off). */
         if (deadline > now) {
             int64_t n = deadline - now;
-            m->idle_insns += (uint64_t)((n + (1ll << m->clock.icount_shift) - 1) >>
-                                        m->clock.icount_shift);
+            m->idle_insns +=
+                (uint64_t)((n + (1ll << m->clock.icount_shift) - 1) >> m->clock.icount_shift);
         }
         poller_wait(&m->poller, 0);
     } else if (deadline > now) {
