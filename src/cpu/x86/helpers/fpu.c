@@ -178,16 +178,24 @@ static bool stack_fault(X87State *f, bool overflow)
  * or pushed (vol. 1, 4.9.2 / 8.5); unmasked OE and UE still deliver the biased result. */
 static bool arith_done(X87State *f, const F80Ctx *c)
 {
+    unsigned pre = c->exc & (F80_IE | F80_DE | F80_ZE);
+    if (unmasked(f, pre)) {
+        /* The operation is not carried out, so nothing is rounded and its result flags (OE,
+         * UE, PE) do not arise. */
+        set_c1(f, false);
+        fpu_raise_flags(f, pre);
+        return false;
+    }
     set_c1(f, c->c1);
     fpu_raise_flags(f, c->exc);
-    return !unmasked(f, c->exc & (F80_IE | F80_DE | F80_ZE));
+    return true;
 }
 
-/* A memory source converted before the operation may report DE; the x87 gives precedence to
- * IE and ZE from the operation itself. */
-static void merge_load_exc(F80Ctx *c, uint8_t load_exc)
+/* A memory source converted before the operation may report DE. Like a denormal register
+ * operand, it does not when the other operand is a NaN or the operation raises IE or ZE. */
+static void merge_load_exc(F80Ctx *c, uint8_t load_exc, Float80 other)
 {
-    if (c->exc & (F80_IE | F80_ZE)) load_exc &= ~F80_DE;
+    if ((c->exc & (F80_IE | F80_ZE)) || f80_is_nan(other)) load_exc &= ~F80_DE;
     c->exc |= load_exc;
 }
 
@@ -363,8 +371,9 @@ static void op_arith(CPUX86State *env, const FpuInsn *in, unsigned kind, bool po
     }
     if (!in->mem) y = st_get(f, s);
     F80Ctx c = f80_ctx_from_fcw(f->fcw);
-    Float80 r = arith(&c, kind, st_get(f, d), y);
-    merge_load_exc(&c, load_exc);
+    Float80 x = st_get(f, d);
+    Float80 r = arith(&c, kind, x, y);
+    merge_load_exc(&c, load_exc, x);
     if (!arith_done(f, &c)) return;
     st_set(f, d, r);
     if (pop) st_pop(f);
@@ -383,7 +392,9 @@ static void set_cmp_eflags(CPUX86State *env, F80Rel rel)
 }
 
 /* FCOM/FUCOM/FICOM/FTST (C3 C2 C0) and FCOMI/FUCOMI (ZF PF CF, OF SF AF cleared). An unmasked
- * IE or DE leaves the condition codes or EFLAGS and the stack alone. */
+ * invalid operand or stack fault leaves the condition codes (ZF PF CF) alone, though FCOMI still
+ * clears OF, SF and AF (SDM vol. 2, FCOM and FCOMI); an unmasked denormal operand still sets
+ * them, as hardware does. Either keeps the stack from being popped. */
 static void op_compare(CPUX86State *env, const FpuInsn *in, unsigned other, int npop, bool quiet,
                        bool eflags, bool ftst)
 {
@@ -391,38 +402,51 @@ static void op_compare(CPUX86State *env, const FpuInsn *in, unsigned other, int 
     uint8_t load_exc = 0;
     Float80 y = {0, 0};
     if (in->mem) y = read_src(env, in, &load_exc);
-    F80Rel rel;
+    F80Rel rel = F80_UNORDERED;
+    bool done, codes;
     if (st_empty(f, 0) || (!in->mem && !ftst && st_empty(f, other))) {
-        if (!stack_fault(f, false)) return;
-        rel = F80_UNORDERED;
+        done = codes = stack_fault(f, false);
     } else {
         if (!in->mem && !ftst) y = st_get(f, other);
         F80Ctx c = f80_ctx_from_fcw(f->fcw);
-        rel = f80_compare(&c, st_get(f, 0), y, quiet);
-        merge_load_exc(&c, load_exc);
+        Float80 x = st_get(f, 0);
+        rel = f80_compare(&c, x, y, quiet);
+        merge_load_exc(&c, load_exc, x);
         c.c1 = 0;
-        if (!arith_done(f, &c)) return;
+        done = arith_done(f, &c);
+        codes = !unmasked(f, c.exc & F80_IE);
     }
-    if (eflags)
-        set_cmp_eflags(env, rel);
-    else
+    if (eflags) {
+        if (codes) {
+            set_cmp_eflags(env, rel);
+        } else {
+            env->cc_src = x86_cc_eflags(env) & (ZF_MASK | PF_MASK | CF_MASK);
+            env->cc_op = CC_OP_EFLAGS;
+        }
+    } else if (codes) {
         set_cc(f, FSW_C0 | FSW_C2 | FSW_C3, f80_rel_cc(rel));
+    }
+    if (!done) return;
     while (npop-- > 0)
         st_pop(f);
 }
 
 /* ---- loads ---- */
 
-/* Pushes v with the flags of its conversion; stack overflow first, as the x87 checks it
- * before the source (vol. 1, 8.5.1.1). */
+/* Pushes v with the flags of its conversion (FLD m32/m64); stack overflow first, as the x87
+ * checks it before converting the source (vol. 1, 8.5.1.1). An unmasked IE (SNaN source) stops
+ * the push; a denormal source is loaded even when DE is unmasked, as on hardware. */
 static void push_value(X87State *f, Float80 v, const F80Ctx *c)
 {
     if (!st_empty(f, 7)) {
         if (stack_fault(f, true)) st_push(f, F80_INDEFINITE);
         return;
     }
-    if (c && !arith_done(f, c)) return;
     set_c1(f, false);
+    if (c) {
+        fpu_raise_flags(f, c->exc);
+        if (unmasked(f, c->exc & F80_IE)) return;
+    }
     st_push(f, v);
 }
 
@@ -432,9 +456,9 @@ static void op_load(CPUX86State *env, const FpuInsn *in)
     F80Ctx c = f80_ctx_from_fcw(f->fcw);
     Float80 v;
     if (!in->mem) {
-        if (!st_empty(f, 7)) {
-            push_value(f, F80_INDEFINITE, NULL);
-        } else if (st_empty(f, in->i)) {
+        /* The source is examined before the push: an empty ST(i) is an underflow even when the
+         * stack is also full (as measured on hardware). */
+        if (st_empty(f, in->i)) {
             if (stack_fault(f, false)) st_push(f, F80_INDEFINITE);
         } else {
             push_value(f, st_get(f, in->i), NULL);
@@ -545,8 +569,9 @@ static void op_store_mem(CPUX86State *env, const FpuInsn *in, bool pop)
         return;
     }
     if (unmasked(f, c.exc & (F80_IE | F80_DE | F80_OE | F80_UE))) {
-        set_c1(f, c.c1);
-        fpu_raise_flags(f, c.exc);
+        /* Nothing is stored, so nothing is inexact either. */
+        set_c1(f, false);
+        fpu_raise_flags(f, c.exc & ~F80_PE);
         return;
     }
     mem_write(env, in->lin, in->mmu, buf, n);
@@ -611,6 +636,9 @@ static void op_fscale(X87State *f)
 
 static void op_fprem(X87State *f, bool ieee)
 {
+    /* Without a remainder (stack fault, NaN or invalid operands) C2 says "complete" and the
+     * quotient bits C0 and C3 keep their values, as measured on hardware. */
+    set_cc(f, FSW_C2, 0);
     if (st_empty(f, 0) || st_empty(f, 1)) {
         if (stack_fault(f, false)) st_set(f, 0, F80_INDEFINITE);
         return;
@@ -621,7 +649,7 @@ static void op_fprem(X87State *f, bool ieee)
     Float80 r = ieee ? f80_prem1(&c, a, b, &cc) : f80_prem(&c, a, b, &cc);
     if (!arith_done(f, &c)) return;
     st_set(f, 0, r);
-    set_cc(f, FSW_CC, cc);
+    set_cc(f, f80_is_nan(r) ? FSW_C1 : FSW_CC, cc);
 }
 
 /* The stack checks of instructions that replace ST0 and push (FXTRACT, FPTAN, FSINCOS): the
@@ -650,10 +678,11 @@ static void op_fxtract(X87State *f)
 }
 
 /* FSIN, FCOS, FPTAN, FSINCOS. An operand out of range (|x| >= 2^63) sets C2 and changes
- * nothing else; otherwise C2 is cleared. */
+ * nothing else; otherwise, stack faults included, C2 is cleared. */
 static void op_trig(X87State *f, unsigned fop)
 {
     bool pushes = fop == F_PTAN || fop == F_SINCOS;
+    set_cc(f, FSW_C2, 0);
     if (pushes) {
         if (!replace_push_ok(f)) return;
     } else if (st_empty(f, 0)) {
@@ -677,7 +706,6 @@ static void op_trig(X87State *f, unsigned fop)
         set_cc(f, FSW_C2, FSW_C2);
         return;
     }
-    set_cc(f, FSW_C2, 0);
     if (!arith_done(f, &c)) return;
     st_set(f, 0, r);
     if (pushes) st_push(f, second);
@@ -997,9 +1025,14 @@ static void fpu_exec(CPUX86State *env, const FpuInsn *in)
     case F_CMOVNBE:
     case F_CMOVNU: op_fcmov(env, in); break;
 
-    case F_FREE: f->tag_empty |= (uint8_t)(1u << st_phys(f, in->i)); break;
+    case F_FREE:
+        /* C1 is undefined; hardware clears it. */
+        f->tag_empty |= (uint8_t)(1u << st_phys(f, in->i));
+        set_c1(f, false);
+        break;
     case F_FREEP:
         f->tag_empty |= (uint8_t)(1u << st_phys(f, in->i));
+        set_c1(f, false);
         st_pop(f);
         break;
     case F_INCSTP:
