@@ -116,6 +116,9 @@ typedef struct CPUX86State {
     int (*intack)(void *opaque); /* returns the vector of the highest pending interrupt */
     void *intack_opaque;
     void (*shutdown_request)(void *opaque, bool reset); /* triple fault / reset request */
+    void (*ferr)(void *opaque, int level);              /* x87 FERR# output (IRQ13 on the PC) */
+    void *ferr_opaque;
+    bool ferr_level;
     void *machine_opaque;
     uint64_t tsc_hz;
     uint32_t cpuid_features; /* CPUID.1:EDX as advertised */

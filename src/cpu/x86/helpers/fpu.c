@@ -32,39 +32,20 @@
 
 static const Float80 f80_one = {0x8000000000000000ull, 0x3fff};
 
-/* ---- FERR# ---------------------------------------------------------------------------------
- * CPUX86State has no room for the board's callback, so the handlers live here, keyed by CPU. */
-
-typedef struct FerrSlot {
-    CPUX86State *env;
-    void (*fn)(void *opaque, int level);
-    void *opaque;
-    bool level;
-} FerrSlot;
-
-static FerrSlot ferr_slots[8];
-
-static FerrSlot *ferr_slot(CPUX86State *env)
-{
-    for (unsigned i = 0; i < sizeof ferr_slots / sizeof ferr_slots[0]; i++)
-        if (ferr_slots[i].env == env) return &ferr_slots[i];
-    return NULL;
-}
+/* ---- FERR# --------------------------------------------------------------------------------- */
 
 void x86_fpu_set_ferr_handler(CPUX86State *env, void (*ferr)(void *opaque, int level), void *opaque)
 {
-    FerrSlot *s = ferr_slot(env);
-    if (!s) s = ferr_slot(NULL);
-    if (!s) return;
-    *s = (FerrSlot){ferr ? env : NULL, ferr, opaque, false};
+    env->ferr = ferr;
+    env->ferr_opaque = opaque;
+    env->ferr_level = false;
 }
 
 static void fpu_set_ferr(CPUX86State *env, bool level)
 {
-    FerrSlot *s = ferr_slot(env);
-    if (!s || s->level == level) return;
-    s->level = level;
-    s->fn(s->opaque, level);
+    if (!env->ferr || env->ferr_level == level) return;
+    env->ferr_level = level;
+    env->ferr(env->ferr_opaque, level);
 }
 
 /* The P6 asserts FERR# as soon as it detects an unmasked exception and releases it when the
