@@ -167,6 +167,7 @@ void kt_dispatch(struct kt_frame *f)
         f->eip = kt_fixup;
         if (kt_fixup_cs)
             f->cs = kt_fixup_cs;
+        f->eflags &= ~FL_TF; /* a bracket that single-steps ends at its first exception */
         kt_fixup = 0;
         kt_fixup_cs = 0;
         return;
