@@ -14,8 +14,9 @@ static char *dup_or_null(const char *s)
 
 static bool drive_int(KvList *l, const char *key, int *out, char *err, size_t errlen)
 {
-    uint64_t v = (uint64_t)*out;
+    uint64_t v = UINT64_MAX;
     if (!kv_get_u64(l, key, &v, err, errlen)) return false;
+    if (v == UINT64_MAX) return true; /* not given */
     if (v > 1000) {
         snprintf(err, errlen, "-drive %s=%llu is out of range", key, (unsigned long long)v);
         return false;
