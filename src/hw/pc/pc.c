@@ -70,7 +70,8 @@ struct Machine {
     bool quit;          /* Ctrl-A X on the stdio console */
     bool reset_request; /* guest reset or triple fault */
     bool poweroff_request;
-    uint64_t idle_insns; /* icount mode: instructions' worth of time spent halted */
+    uint64_t idle_insns;   /* icount mode: instructions' worth of time spent halted */
+    uint64_t insns_per_ms; /* host-time mode: measured execution speed */
 };
 
 void pc_memory_map(uint64_t ram_size, BootMemMap *map)
@@ -369,6 +370,7 @@ Machine *pc_new(const PcConfig *cfg, char *err, size_t errlen)
     }
     m->mem.changed = x86_cpu_memory_changed;
     m->mem.changed_opaque = m->cpu;
+    m->insns_per_ms = PC_SLICE_INSNS; /* a first guess; measured from the first slices on */
     m->clock.insn_count = pc_insn_count;
     m->clock.insn_opaque = m;
 
@@ -418,17 +420,34 @@ static bool pc_cpu_can_wake(const CPUX86State *env)
     return (env->interrupt_request & INT_REQ_HARD) && (env->eflags & IF_MASK);
 }
 
-/* Instructions to run before the next timer is due: exact in deterministic mode, a fixed
- * slice in host-time mode (host time is checked between slices). */
+/* Instructions to run before the next timer is due: exact in deterministic mode; in host-time
+ * mode estimated from the measured speed, so that timer interrupts are not late by a whole
+ * slice (late PIT ticks get merged, and guests then lose time), and never more than about
+ * PC_SLICE_MS of host time so that input and host time are looked at regularly. */
 static int32_t pc_slice_budget(Machine *m)
 {
-    if (!m->clock.icount) return PC_SLICE_INSNS;
     int64_t deadline = clock_next_deadline(&m->clock);
-    if (deadline == INT64_MAX) return PC_SLICE_INSNS;
-    int64_t delta = deadline - clock_ns(&m->clock);
+    int64_t delta = deadline == INT64_MAX ? INT64_MAX : deadline - clock_ns(&m->clock);
     if (delta <= 0) return 1;
-    int64_t n = (delta + (1ll << m->clock.icount_shift) - 1) >> m->clock.icount_shift;
-    return n > PC_SLICE_INSNS ? PC_SLICE_INSNS : (int32_t)n;
+    if (m->clock.icount) {
+        int shift = m->clock.icount_shift;
+        if (delta > ((int64_t)PC_SLICE_INSNS << shift)) return PC_SLICE_INSNS;
+        return (int32_t)((delta + (1ll << shift) - 1) >> shift);
+    }
+    uint64_t max = m->insns_per_ms * PC_SLICE_MS;
+    if (max > PC_SLICE_INSNS) max = PC_SLICE_INSNS;
+    if ((uint64_t)delta < max * 1000000 / m->insns_per_ms)
+        max = (uint64_t)delta * m->insns_per_ms / 1000000;
+    return max < PC_SLICE_MIN_INSNS ? PC_SLICE_MIN_INSNS : (int32_t)max;
+}
+
+/* Fold one slice's speed into the estimate (exponential average, weight 1/4). */
+static void pc_measure_speed(Machine *m, uint64_t insns, int64_t host_ns)
+{
+    if (insns < PC_SLICE_MIN_INSNS || host_ns <= 0) return;
+    uint64_t sample = insns * 1000000 / (uint64_t)host_ns;
+    if (sample < 1000) sample = 1000;
+    m->insns_per_ms = (m->insns_per_ms * 3 + sample) / 4;
 }
 
 /* The CPU waits for an interrupt that nothing but a timer or host input can bring. */
@@ -470,9 +489,12 @@ int pc_run(Machine *m)
             continue;
         }
         env->slice_budget = env->budget = pc_slice_budget(m);
+        int64_t t0 = m->clock.icount ? 0 : host_monotonic_ns();
         x86_cpu_exec(env);
-        env->icount += (uint64_t)(int64_t)(env->slice_budget - env->budget);
+        uint64_t done = (uint64_t)(int64_t)(env->slice_budget - env->budget);
+        env->icount += done;
         env->slice_budget = env->budget = 0;
+        if (!m->clock.icount) pc_measure_speed(m, done, host_monotonic_ns() - t0);
         /* A stop request that arrived with nothing else pending (e.g. a reset the run loop
          * handled already) must not linger into the next slice. */
         env->interrupt_request &= ~INT_REQ_RESET;

@@ -10,13 +10,15 @@
 
 #include "boot/boot.h"
 
-#define PC_RAM_MIN     (8ull << 20)
-#define PC_RAM_MAX     (3584ull << 20) /* below the PCI hole at 0xe0000000 */
-#define PC_MAX_SERIAL  2
-#define PC_HIROM_BASE  0xffff0000u
-#define PC_HIROM_SIZE  0x10000u
-#define PC_BIOS_AREA   0xc0000u /* option ROM and BIOS area, RAM here (holds ACPI tables) */
-#define PC_SLICE_INSNS 200000   /* instructions per run-loop slice: ~1-2 ms of guest time */
+#define PC_RAM_MIN         (8ull << 20)
+#define PC_RAM_MAX         (3584ull << 20) /* below the PCI hole at 0xe0000000 */
+#define PC_MAX_SERIAL      2
+#define PC_HIROM_BASE      0xffff0000u
+#define PC_HIROM_SIZE      0x10000u
+#define PC_BIOS_AREA       0xc0000u /* option ROM and BIOS area, RAM here (holds ACPI tables) */
+#define PC_SLICE_INSNS     200000   /* most instructions in one run-loop slice */
+#define PC_SLICE_MIN_INSNS 100      /* host-time mode: fewest, however close the next timer */
+#define PC_SLICE_MS        2        /* host-time mode: longest slice in host milliseconds */
 
 typedef struct PcConfig {
     uint64_t ram_size;
