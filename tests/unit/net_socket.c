@@ -161,7 +161,7 @@ TEST(flow_control)
     pump(&p, 2);
     uint8_t buf[64];
     for (int i = 0; i < 5; i++) {
-        char s[8];
+        char s[16];
         snprintf(s, sizeof s, "f%d", i);
         put_frame(buf, s);
         CHECK(write(fd, buf, 6) == 6);
@@ -174,7 +174,7 @@ TEST(flow_control)
     pump(&p, 3);
     CHECK_EQ(fr.n, 5);
     for (int i = 0; i < fr.n; i++) {
-        char s[8];
+        char s[16];
         snprintf(s, sizeof s, "f%d", i);
         CHECK(fr.len[i] == 2 && !memcmp(fr.frames[i], s, 2));
     }
