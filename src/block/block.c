@@ -22,11 +22,8 @@ static const struct {
     const char *magic;
     size_t len;
 } blk_foreign_magic[] = {
-    {"qcow2", "QFI\xfb", 4},
-    {"vmdk", "KDMV", 4},
-    {"vdi", "<<< ", 4},
-    {"vhdx", "vhdxfile", 8},
-    {"qed", "QED\0", 4},
+    {"qcow2", "QFI\xfb", 4}, {"vmdk", "KDMV", 4}, {"vdi", "<<< ", 4},
+    {"vhdx", "vhdxfile", 8}, {"qed", "QED\0", 4},
 };
 
 static const BlockDriver *blk_find_driver(const char *name)

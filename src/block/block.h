@@ -59,7 +59,10 @@ BlockDriverState *blk_open(const char *filename, const char *format, int flags, 
                            size_t errlen);
 void blk_close(BlockDriverState *bs); /* NULL is allowed */
 
-static inline uint64_t blk_size(const BlockDriverState *bs) { return bs->size; }
+static inline uint64_t blk_size(const BlockDriverState *bs)
+{
+    return bs->size;
+}
 static inline bool blk_is_read_only(const BlockDriverState *bs)
 {
     return !(bs->flags & BLK_O_RDWR);
@@ -90,10 +93,10 @@ typedef struct DriveSpec {
     char *iface;  /* if=: "ide" (QEMU's default on pc), "virtio", "none", "floppy", ... */
     int index;    /* index= or -1 */
     int bus, unit;
-    bool cdrom;                   /* media=cdrom */
-    bool readonly, snapshot;      /* readonly=on, snapshot=on */
-    bool discard_unmap;           /* discard=unmap */
-    bool cache_unsafe;            /* cache=unsafe */
+    bool cdrom;              /* media=cdrom */
+    bool readonly, snapshot; /* readonly=on, snapshot=on */
+    bool discard_unmap;      /* discard=unmap */
+    bool cache_unsafe;       /* cache=unsafe */
 } DriveSpec;
 
 /* Parse "file=X[,format=raw][,if=virtio][,readonly=on][,snapshot=on][,id=ID][,serial=S]

@@ -65,7 +65,7 @@ bool blk_parse_drive_spec(const char *spec, DriveSpec *d, char *err, size_t errl
         !kv_get_bool(&l, "snapshot", &d->snapshot, err, errlen))
         goto out;
     if ((v = kv_get(&l, "cache"))) {
-        static const char *const modes[] = {"none",   "writeback", "writethrough",
+        static const char *const modes[] = {"none",   "writeback",  "writethrough",
                                             "unsafe", "directsync", NULL};
         if (!one_of(v, modes)) {
             snprintf(err, errlen, "-drive: unknown cache mode '%s'", v);

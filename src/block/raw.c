@@ -24,8 +24,7 @@ static int raw_probe(const uint8_t *buf, size_t len, const char *filename)
     return 1; /* anything is a raw image, but every other format wins over it */
 }
 
-static int raw_open(BlockDriverState *bs, const char *filename, int flags, char *err,
-                    size_t errlen)
+static int raw_open(BlockDriverState *bs, const char *filename, int flags, char *err, size_t errlen)
 {
     bool rw = flags & BLK_O_RDWR;
     int fd = open(filename, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
@@ -51,8 +50,8 @@ static int raw_open(BlockDriverState *bs, const char *filename, int flags, char 
     }
     struct flock fl = {.l_type = rw ? F_WRLCK : F_RDLCK, .l_whence = SEEK_SET};
     if (fcntl(fd, F_OFD_SETLK, &fl) < 0 && (errno == EAGAIN || errno == EACCES)) {
-        snprintf(err, errlen, "'%s' is in use by another process (failed to get %s lock)",
-                 filename, rw ? "a write" : "a shared");
+        snprintf(err, errlen, "'%s' is in use by another process (failed to get %s lock)", filename,
+                 rw ? "a write" : "a shared");
         close(fd);
         return -1;
     }

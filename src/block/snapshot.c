@@ -64,8 +64,8 @@ static int ovl_cow(Overlay *o, uint64_t cluster, uint64_t offset, const struct i
                    int iovcnt, size_t iov_off, size_t len)
 {
     uint64_t start = cluster << OVL_CLUSTER_BITS;
-    uint64_t csize = o->base->size - start < OVL_CLUSTER_SIZE ? o->base->size - start
-                                                              : OVL_CLUSTER_SIZE;
+    uint64_t csize =
+        o->base->size - start < OVL_CLUSTER_SIZE ? o->base->size - start : OVL_CLUSTER_SIZE;
     uint8_t *buf = xmalloc(csize);
     int r = blk_pread(o->base, start, buf, csize);
     if (r == 0) {
@@ -77,8 +77,7 @@ static int ovl_cow(Overlay *o, uint64_t cluster, uint64_t offset, const struct i
     return r;
 }
 
-static int ovl_pwritev(BlockDriverState *bs, uint64_t offset, const struct iovec *iov,
-                       int iovcnt)
+static int ovl_pwritev(BlockDriverState *bs, uint64_t offset, const struct iovec *iov, int iovcnt)
 {
     Overlay *o = bs->opaque;
     size_t total = iov_size(iov, iovcnt), done = 0;
@@ -147,10 +146,10 @@ BlockDriverState *blk_snapshot_new(BlockDriverState *base, char *err, size_t err
     int saved = errno;
     close(fd);
     BlockDriverState *file = NULL;
-    if (r == 0) file = blk_open(path, "raw", BLK_O_RDWR, err, errlen);
+    if (r == 0)
+        file = blk_open(path, "raw", BLK_O_RDWR, err, errlen);
     else
-        snprintf(err, errlen, "could not size the snapshot overlay %s: %s", path,
-                 strerror(saved));
+        snprintf(err, errlen, "could not size the snapshot overlay %s: %s", path, strerror(saved));
     unlink(path); /* the open descriptor keeps it alive */
     free(path);
     if (!file) return NULL;

@@ -53,8 +53,7 @@ NetPort *net_open_netdev_spec(const char *spec, Poller *p, char *err, size_t err
         else
             port = net_socket_new(p, id, &o, err, errlen);
     } else {
-        snprintf(err, errlen, "-netdev: unsupported back-end type '%s' (supported: socket)",
-                 type);
+        snprintf(err, errlen, "-netdev: unsupported back-end type '%s' (supported: socket)", type);
     }
     kv_free(&l);
     return port;

@@ -235,8 +235,7 @@ static void ns_close(NetPort *p)
 
 /* Split "HOST:PORT" (HOST may be empty or [v6]) and resolve it. */
 static bool ns_resolve(const char *what, const char *spec, int socktype, bool passive,
-                       struct sockaddr_storage *out, socklen_t *out_len, char *err,
-                       size_t errlen)
+                       struct sockaddr_storage *out, socklen_t *out_len, char *err, size_t errlen)
 {
     char *s = xstrdup(spec);
     char *colon = strrchr(s, ':');
@@ -305,8 +304,7 @@ static int ns_open_connect(NetSocket *s, const char *spec, char *err, size_t err
     return 0;
 }
 
-static int ns_open_udp(NetSocket *s, const char *spec, const char *local, char *err,
-                       size_t errlen)
+static int ns_open_udp(NetSocket *s, const char *spec, const char *local, char *err, size_t errlen)
 {
     struct sockaddr_storage sa;
     socklen_t len;
@@ -332,8 +330,7 @@ static int ns_open_udp(NetSocket *s, const char *spec, const char *local, char *
 static int ns_open_mcast(NetSocket *s, const char *spec, const char *local, char *err,
                          size_t errlen)
 {
-    if (!ns_resolve("mcast", spec, SOCK_DGRAM, false, &s->dst, &s->dst_len, err, errlen))
-        return -1;
+    if (!ns_resolve("mcast", spec, SOCK_DGRAM, false, &s->dst, &s->dst_len, err, errlen)) return -1;
     struct sockaddr_in *group = (struct sockaddr_in *)&s->dst;
     if (group->sin_family != AF_INET || !IN_MULTICAST(ntohl(group->sin_addr.s_addr))) {
         snprintf(err, errlen, "-netdev socket: mcast=%s is not an IPv4 multicast group", spec);
@@ -369,8 +366,9 @@ NetPort *net_socket_new(Poller *p, const char *id, const NetSocketOptions *o, ch
 {
     int modes = !!o->listen + !!o->connect + !!o->mcast + !!o->udp;
     if (modes != 1) {
-        snprintf(err, errlen, "-netdev socket: give exactly one of listen=, connect=, mcast=, "
-                              "udp=");
+        snprintf(err, errlen,
+                 "-netdev socket: give exactly one of listen=, connect=, mcast=, "
+                 "udp=");
         return NULL;
     }
     if (o->localaddr && !o->udp && !o->mcast) {

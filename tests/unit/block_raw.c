@@ -41,8 +41,7 @@ TEST(keyval)
 {
     char err[128];
     KvList l;
-    CHECK(kv_parse(&l, "socket,id=n0,listen=:1234,flag,name=a,,b,id=n1", "type", err,
-                   sizeof err));
+    CHECK(kv_parse(&l, "socket,id=n0,listen=:1234,flag,name=a,,b,id=n1", "type", err, sizeof err));
     CHECK(!strcmp(kv_get(&l, "type"), "socket"));
     CHECK(!strcmp(kv_get(&l, "id"), "n1")); /* the last one wins */
     CHECK(!strcmp(kv_get(&l, "listen"), ":1234"));
@@ -98,7 +97,7 @@ TEST(drive_spec)
     CHECK(blk_parse_drive_spec("if=none,id=empty", &d, err, sizeof err));
     blk_drive_spec_free(&d);
     static const char *const bad[] = {
-        "file=x,frobnicate=1", "file=x,if=usb",      "if=virtio",         "file=x,readonly=2",
+        "file=x,frobnicate=1", "file=x,if=usb",      "if=virtio",          "file=x,readonly=2",
         "file=x,media=tape",   "file=x,cache=maybe", "file=x,discard=yes", "file=x,index=-1",
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -276,7 +275,8 @@ TEST(snapshot_overlay)
             for (size_t i = 0; i < len; i++)
                 buf[i] = (uint8_t)(op + i);
             /* Scatter the write over three pieces. */
-            struct iovec iov[3] = {{buf, len / 3}, {buf + len / 3, len / 3},
+            struct iovec iov[3] = {{buf, len / 3},
+                                   {buf + len / 3, len / 3},
                                    {buf + 2 * (len / 3), len - 2 * (len / 3)}};
             CHECK_EQ(blk_pwritev(bs, off, iov, 3), 0);
             memcpy(model + off, buf, len);

@@ -280,17 +280,17 @@ TEST(spec_errors)
     int port = free_port(SOCK_STREAM);
     snprintf(spec, sizeof spec, "socket,id=x,connect=127.0.0.1:%d", port);
     const char *bad[] = {
-        "socket,listen=:1234",                       /* no id */
-        "tap,id=n0",                                 /* unsupported type */
-        "socket,id=n0",                              /* no mode */
-        "socket,id=n0,listen=:1,connect=a:2",        /* two modes */
-        "socket,id=n0,listen=1234",                  /* no colon */
+        "socket,listen=:1234",                         /* no id */
+        "tap,id=n0",                                   /* unsupported type */
+        "socket,id=n0",                                /* no mode */
+        "socket,id=n0,listen=:1,connect=a:2",          /* two modes */
+        "socket,id=n0,listen=1234",                    /* no colon */
         "socket,id=n0,connect=no.such.host.invalid:1", /* unresolvable */
-        "socket,id=n0,listen=:1,frob=1",             /* unknown option */
-        "socket,id=n0,mcast=127.0.0.1:1234",         /* not multicast */
-        "socket,id=n0,udp=127.0.0.1:1",              /* udp without localaddr */
-        "socket,id=n0,listen=:1,localaddr=1.2.3.4",  /* localaddr without udp/mcast */
-        spec,                                        /* connection refused */
+        "socket,id=n0,listen=:1,frob=1",               /* unknown option */
+        "socket,id=n0,mcast=127.0.0.1:1234",           /* not multicast */
+        "socket,id=n0,udp=127.0.0.1:1",                /* udp without localaddr */
+        "socket,id=n0,listen=:1,localaddr=1.2.3.4",    /* localaddr without udp/mcast */
+        spec,                                          /* connection refused */
         "",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

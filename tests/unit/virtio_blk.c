@@ -15,9 +15,21 @@ enum {
     IMG_SIZE = 1 << 20,
     SLOT = 5,
     BAR = 0xfe000000u,
-    T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8, T_DISCARD = 11, T_WRITE_ZEROES = 13,
-    S_OK = 0, S_IOERR = 1, S_UNSUPP = 2,
-    F_RO = 5, F_FLUSH = 9, F_DISCARD = 13, F_WRITE_ZEROES = 14, F_SEG_MAX = 2, F_BLK_SIZE = 6,
+    T_IN = 0,
+    T_OUT = 1,
+    T_FLUSH = 4,
+    T_GET_ID = 8,
+    T_DISCARD = 11,
+    T_WRITE_ZEROES = 13,
+    S_OK = 0,
+    S_IOERR = 1,
+    S_UNSUPP = 2,
+    F_RO = 5,
+    F_FLUSH = 9,
+    F_DISCARD = 13,
+    F_WRITE_ZEROES = 14,
+    F_SEG_MAX = 2,
+    F_BLK_SIZE = 6,
 };
 
 typedef struct Rig {
@@ -311,8 +323,8 @@ TEST(malformed_requests)
     virtio_stl(h, T_IN);
     virtio_stl(h + 4, 0);
     virtio_stq(h + 8, 2);
-    VBuf s[4] = {{r.hdr, 5, false}, {r.hdr + 5, 11, false}, {r.data, 512, true},
-                 {r.status, 1, true}};
+    VBuf s[4] = {
+        {r.hdr, 5, false}, {r.hdr + 5, 11, false}, {r.data, 512, true}, {r.status, 1, true}};
     vq_add(&r.d, &r.d.q[0], s, 4, false);
     vd_kick(&r.d, &r.d.q[0]);
     CHECK(vq_get_used(&r.d, &r.d.q[0], NULL, NULL));

@@ -179,8 +179,8 @@ static inline bool vd_init(VDev *d, uint64_t want)
 {
     vd_common_write(d, VIRTIO_PCI_COMMON_STATUS, 0, 1);
     vd_common_write(d, VIRTIO_PCI_COMMON_STATUS, VIRTIO_STATUS_ACKNOWLEDGE, 1);
-    vd_common_write(d, VIRTIO_PCI_COMMON_STATUS,
-                    VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER, 1);
+    vd_common_write(d, VIRTIO_PCI_COMMON_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER,
+                    1);
     d->features = vd_device_features(d) & want;
     vd_common_write(d, VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
     vd_common_write(d, VIRTIO_PCI_COMMON_GF, (uint32_t)d->features, 4);
@@ -220,8 +220,8 @@ static inline bool vd_setup_queue(VDev *d, unsigned index, uint16_t num)
 static inline void vd_driver_ok(VDev *d)
 {
     vd_common_write(d, VIRTIO_PCI_COMMON_STATUS,
-                    VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                        VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK,
+                    VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+                        VIRTIO_STATUS_DRIVER_OK,
                     1);
 }
 

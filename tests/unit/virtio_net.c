@@ -150,9 +150,9 @@ TEST(frames_between_two_guests)
     CHECK(vq_get_used(&b.d, &b.d.q[RXQ], &id, &len));
     CHECK_EQ(len, HDR + sizeof f);
     uint8_t *hdr = vg_ptr(&b.g, rx_b);
-    CHECK_EQ(hdr[0], 0);                  /* flags */
-    CHECK_EQ(hdr[1], 0);                  /* GSO none */
-    CHECK_EQ(virtio_ldw(hdr + 10), 1);    /* num_buffers */
+    CHECK_EQ(hdr[0], 0);               /* flags */
+    CHECK_EQ(hdr[1], 0);               /* GSO none */
+    CHECK_EQ(virtio_ldw(hdr + 10), 1); /* num_buffers */
     CHECK(!memcmp(hdr + HDR, f, sizeof f));
     CHECK_EQ(vd_irq(&b.d), 1);
     CHECK(vq_get_used(&a.d, &a.d.q[RXQ], NULL, &len));
@@ -278,7 +278,8 @@ TEST(held_frames_are_delivered_in_order)
     for (int i = 0; i < 5; i++) {
         CHECK(vq_get_used(&b.d, &b.d.q[RXQ], NULL, &len));
         CHECK_EQ(len, HDR + 300);
-        uint64_t addr = i < 2 ? rx + (uint64_t)i * (1526 + HDR) : rx2 + (uint64_t)(i - 2) * (1526 + HDR);
+        uint64_t addr =
+            i < 2 ? rx + (uint64_t)i * (1526 + HDR) : rx2 + (uint64_t)(i - 2) * (1526 + HDR);
         CHECK(!memcmp(vg_ptr(&b.g, addr) + HDR, f[i], 300));
     }
     vg_free(&a.g);

@@ -61,11 +61,11 @@ TEST(which_options_are_ours)
     CHECK_EQ(virtio_opts_device(o, "isa-debug-exit,iobase=0xf4,iosize=4", err, sizeof err), 0);
     CHECK_EQ(virtio_opts_nic(o, "user,model=e1000", err, sizeof err), 0);
     CHECK_EQ(virtio_opts_nic(o, "none", err, sizeof err), 1);
-    CHECK_EQ(virtio_opts_device(o, "virtio-rng-pci,id=rng0,addr=0x1f.0,bus=pci.0", err,
-                                sizeof err),
+    CHECK_EQ(virtio_opts_device(o, "virtio-rng-pci,id=rng0,addr=0x1f.0,bus=pci.0", err, sizeof err),
              1);
-    CHECK_EQ(virtio_opts_device(o, "virtio-blk-pci,drive=d2,serial=XYZ,disable-legacy=on,"
-                                   "bootindex=1",
+    CHECK_EQ(virtio_opts_device(o,
+                                "virtio-blk-pci,drive=d2,serial=XYZ,disable-legacy=on,"
+                                "bootindex=1",
                                 err, sizeof err),
              1);
     virtio_opts_free(o);
@@ -74,12 +74,18 @@ TEST(which_options_are_ours)
 TEST(syntax_errors)
 {
     static const char *const devices[] = {
-        "virtio-net-pci,mac=52:54:00:12:34",      "virtio-net-pci,mac=01:00:00:00:00:01",
-        "virtio-net-pci,mac=52:54:00:12:34:56:78", "virtio-blk-pci",
-        "virtio-rng-pci,frob=1",                  "virtio-rng-pci,addr=0x20",
-        "virtio-rng-pci,addr=3.1",                "virtio-rng-pci,bus=pci.1",
-        "virtio-rng-pci,disable-modern=on",       "virtconsole,chardev=c0",
-        "",                                       "virtio-rng-pci,addr=zz",
+        "virtio-net-pci,mac=52:54:00:12:34",
+        "virtio-net-pci,mac=01:00:00:00:00:01",
+        "virtio-net-pci,mac=52:54:00:12:34:56:78",
+        "virtio-blk-pci",
+        "virtio-rng-pci,frob=1",
+        "virtio-rng-pci,addr=0x20",
+        "virtio-rng-pci,addr=3.1",
+        "virtio-rng-pci,bus=pci.1",
+        "virtio-rng-pci,disable-modern=on",
+        "virtconsole,chardev=c0",
+        "",
+        "virtio-rng-pci,addr=zz",
     };
     char err[256];
     for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
@@ -130,8 +136,8 @@ TEST(realize_everything)
     CHECK_EQ(virtio_opts_device(o, "virtconsole,chardev=c0", err, sizeof err), 1);
     snprintf(spec, sizeof spec, "socket,id=n0,listen=127.0.0.1:%d", port);
     CHECK_EQ(virtio_opts_netdev(o, spec, err, sizeof err), 1);
-    CHECK_EQ(virtio_opts_device(o, "virtio-net-pci,netdev=n0,mac=52:54:00:aa:bb:cc,addr=0x10",
-                                err, sizeof err),
+    CHECK_EQ(virtio_opts_device(o, "virtio-net-pci,netdev=n0,mac=52:54:00:aa:bb:cc,addr=0x10", err,
+                                sizeof err),
              1);
     snprintf(spec, sizeof spec, "socket,listen=127.0.0.1:%d,model=virtio-net-pci", port2);
     CHECK_EQ(virtio_opts_nic(o, spec, err, sizeof err), 1);
@@ -178,8 +184,8 @@ TEST(realize_everything)
     free(img2);
 }
 
-static bool realize_one(const char *drive, const char *netdev, const char *dev1,
-                        const char *dev2, char *err, size_t errlen)
+static bool realize_one(const char *drive, const char *netdev, const char *dev1, const char *dev2,
+                        char *err, size_t errlen)
 {
     VGuest g;
     vg_init(&g);
@@ -207,8 +213,8 @@ TEST(realize_errors)
     CHECK(strstr(err, "d9") != NULL);
     CHECK(!realize_one(spec, NULL, "virtio-blk-pci,drive=d0", "virtio-blk-pci,drive=d0", err,
                        sizeof err));
-    CHECK(!realize_one(spec, NULL, "virtio-blk-pci,drive=d0,addr=4", "virtio-rng-pci,addr=4",
-                       err, sizeof err));
+    CHECK(!realize_one(spec, NULL, "virtio-blk-pci,drive=d0,addr=4", "virtio-rng-pci,addr=4", err,
+                       sizeof err));
     CHECK(strstr(err, "slot 4") != NULL);
     snprintf(spec, sizeof spec, "file=%s,if=virtio,id=v0", img);
     CHECK(!realize_one(spec, NULL, "virtio-blk-pci,drive=v0", NULL, err, sizeof err));
@@ -216,8 +222,7 @@ TEST(realize_errors)
     CHECK(strstr(err, "/no/such/image.img") != NULL && !strchr(err, '\n'));
     CHECK(!realize_one(NULL, "socket,id=n0,listen=:1", "virtio-net-pci,netdev=n1", NULL, err,
                        sizeof err));
-    CHECK(!realize_one(NULL, NULL, "virtio-serial-pci", "virtconsole,chardev=zz", err,
-                       sizeof err));
+    CHECK(!realize_one(NULL, NULL, "virtio-serial-pci", "virtconsole,chardev=zz", err, sizeof err));
     CHECK(strstr(err, "zz") != NULL);
     snprintf(spec, sizeof spec, "socket,id=n0,connect=127.0.0.1:%d", free_port());
     CHECK(!realize_one(NULL, spec, "virtio-net-pci,netdev=n0", NULL, err, sizeof err));

@@ -69,7 +69,7 @@ TEST(capability_list)
             CHECK_EQ(len, 20);
             CHECK_EQ(bar, 4);
             CHECK_EQ(vg_cfg_read(&g, devfn, off + 16, 4), 4); /* notify_off_multiplier */
-            CHECK(l >= 2 * 4);                                 /* two queues */
+            CHECK(l >= 2 * 4);                                /* two queues */
             break;
         case VIRTIO_PCI_CAP_ISR_CFG:
             CHECK_EQ(bar, 4);

@@ -15,7 +15,9 @@ enum {
     RAM2_SIZE = 0x10000,
     MMIO_BASE = 0x200000,
     QN = 16, /* queue size */
-    DESC = 0x1000, AVAIL = 0x2000, USED = 0x3000,
+    DESC = 0x1000,
+    AVAIL = 0x2000,
+    USED = 0x3000,
 };
 
 typedef struct Rig {
@@ -73,8 +75,8 @@ static void rig_init(Rig *r, uint64_t features)
     features |= VIRTIO_FEATURE(VIRTIO_F_VERSION_1);
     virtio_set_driver_features(&r->vdev, 0, (uint32_t)features);
     virtio_set_driver_features(&r->vdev, 1, (uint32_t)(features >> 32));
-    virtio_set_status(&r->vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                                    VIRTIO_STATUS_FEATURES_OK);
+    virtio_set_status(&r->vdev,
+                      VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
     Virtqueue *vq = &r->vdev.vq[0];
     vq->desc_addr = DESC;
     vq->avail_addr = AVAIL;
@@ -368,18 +370,18 @@ TEST(features_ok_refused)
     /* Without VERSION_1 (a legacy driver). */
     virtio_set_driver_features(&r.vdev, 0, 0);
     virtio_set_driver_features(&r.vdev, 1, 0);
-    virtio_set_status(&r.vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                                   VIRTIO_STATUS_FEATURES_OK);
+    virtio_set_status(&r.vdev,
+                      VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
     CHECK_EQ(r.vdev.status & VIRTIO_STATUS_FEATURES_OK, 0);
     /* With a feature the device does not offer. */
     virtio_set_driver_features(&r.vdev, 0, 1u << 7);
     virtio_set_driver_features(&r.vdev, 1, 1);
-    virtio_set_status(&r.vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                                   VIRTIO_STATUS_FEATURES_OK);
+    virtio_set_status(&r.vdev,
+                      VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
     CHECK_EQ(r.vdev.status & VIRTIO_STATUS_FEATURES_OK, 0);
     virtio_set_driver_features(&r.vdev, 0, 0);
-    virtio_set_status(&r.vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                                   VIRTIO_STATUS_FEATURES_OK);
+    virtio_set_status(&r.vdev,
+                      VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
     CHECK(r.vdev.status & VIRTIO_STATUS_FEATURES_OK);
     /* Features are frozen after FEATURES_OK. */
     virtio_set_driver_features(&r.vdev, 0, 1u << VIRTIO_F_RING_EVENT_IDX);
@@ -583,15 +585,15 @@ TEST(bad_ring_placement)
         uint64_t desc, avail, used;
         uint16_t num;
     } cases[] = {
-        {DESC + 8, AVAIL, USED, QN},          /* misaligned descriptor table */
-        {DESC, AVAIL + 1, USED, QN},          /* misaligned avail ring */
-        {DESC, AVAIL, USED + 2, QN},          /* misaligned used ring */
-        {MMIO_BASE, AVAIL, USED, QN},         /* not RAM */
-        {DESC, AVAIL, 0x80000000u, QN},       /* unassigned */
+        {DESC + 8, AVAIL, USED, QN},                  /* misaligned descriptor table */
+        {DESC, AVAIL + 1, USED, QN},                  /* misaligned avail ring */
+        {DESC, AVAIL, USED + 2, QN},                  /* misaligned used ring */
+        {MMIO_BASE, AVAIL, USED, QN},                 /* not RAM */
+        {DESC, AVAIL, 0x80000000u, QN},               /* unassigned */
         {DESC, AVAIL, RAM2_BASE + RAM2_SIZE - 8, QN}, /* runs off the end of RAM */
-        {DESC, AVAIL, USED, 12},              /* not a power of two */
-        {DESC, AVAIL, USED, 0},               /* empty */
-        {DESC, AVAIL, USED, 2 * QN},          /* bigger than the maximum */
+        {DESC, AVAIL, USED, 12},                      /* not a power of two */
+        {DESC, AVAIL, USED, 0},                       /* empty */
+        {DESC, AVAIL, USED, 2 * QN},                  /* bigger than the maximum */
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         Rig r;

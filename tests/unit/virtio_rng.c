@@ -12,8 +12,7 @@ static bool rig(VGuest *g, VDev *d)
     vg_init(g);
     char err[128];
     if (!virtio_rng_new(g->bus, SLOT, &g->mem, err, sizeof err)) return false;
-    if (!vd_probe(d, g, SLOT, BAR) || !vd_init(d, ~0ull) || !vd_setup_queue(d, 0, 0))
-        return false;
+    if (!vd_probe(d, g, SLOT, BAR) || !vd_init(d, ~0ull) || !vd_setup_queue(d, 0, 0)) return false;
     vd_driver_ok(d);
     return true;
 }

@@ -141,8 +141,7 @@ void virtio_set_status(VirtioDevice *vdev, uint8_t val)
         /* Drivers may fill queues and notify before DRIVER_OK (virtio-console's receive
          * queue does); those buffers are processed now. */
         for (unsigned i = 0; i < vdev->num_queues; i++)
-            if (vdev->vq[i].enabled && vdev->vq[i].handler)
-                vdev->vq[i].handler(vdev, &vdev->vq[i]);
+            if (vdev->vq[i].enabled && vdev->vq[i].handler) vdev->vq[i].handler(vdev, &vdev->vq[i]);
     }
 }
 

@@ -54,7 +54,7 @@ enum {
     VIRTQ_MAX_SIZE = 32768,
 };
 
-#define VIRTIO_MAX_QUEUES 8
+#define VIRTIO_MAX_QUEUES   8
 #define VIRTIO_FEATURE(bit) (1ull << (bit))
 
 typedef struct VirtioDevice VirtioDevice;
@@ -81,12 +81,12 @@ struct Virtqueue {
     bool enabled;
     uint64_t desc_addr, avail_addr, used_addr;
     VirtqHandler handler;
-    bool notification; /* want driver notifications (vq_set_notification) */
-    uint16_t last_avail_idx;       /* next available entry to consume */
-    uint16_t used_idx;             /* our copy of used->idx */
-    uint16_t signalled_used;       /* used->idx when we last decided about an interrupt */
+    bool notification;       /* want driver notifications (vq_set_notification) */
+    uint16_t last_avail_idx; /* next available entry to consume */
+    uint16_t used_idx;       /* our copy of used->idx */
+    uint16_t signalled_used; /* used->idx when we last decided about an interrupt */
     bool signalled_used_valid;
-    uint32_t inflight;             /* popped and not yet pushed */
+    uint32_t inflight; /* popped and not yet pushed */
     /* Host pointers to the rings, recomputed when the memory map's generation changes. */
     uint32_t map_generation;
     uint8_t *desc, *avail, *used;
@@ -190,7 +190,10 @@ static inline void virtio_stq(uint8_t *p, uint64_t v)
     virtio_stl(p, (uint32_t)v);
     virtio_stl(p + 4, (uint32_t)(v >> 32));
 }
-static inline uint16_t virtio_ldw(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint16_t virtio_ldw(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 static inline uint32_t virtio_ldl(const uint8_t *p)
 {
     return virtio_ldw(p) | (uint32_t)virtio_ldw(p + 2) << 16;

@@ -49,8 +49,8 @@ enum {
 
     QUEUE_SIZE = 256,
     SECTOR = 512,
-    MAX_SEGMENTS = 32,              /* discard / write-zeroes ranges per request */
-    MAX_RANGE_SECTORS = 0x3fffff,   /* per discard / write-zeroes range */
+    MAX_SEGMENTS = 32,            /* discard / write-zeroes ranges per request */
+    MAX_RANGE_SECTORS = 0x3fffff, /* per discard / write-zeroes range */
 };
 
 typedef struct VirtioBlk {
@@ -211,8 +211,8 @@ PciDevice *virtio_blk_new(PciBus *bus, int slot, AddressSpace *mem, BlockDriverS
     if (ro)
         features |= VIRTIO_FEATURE(VIRTIO_BLK_F_RO);
     else
-        features |= VIRTIO_FEATURE(VIRTIO_BLK_F_DISCARD) |
-                    VIRTIO_FEATURE(VIRTIO_BLK_F_WRITE_ZEROES);
+        features |=
+            VIRTIO_FEATURE(VIRTIO_BLK_F_DISCARD) | VIRTIO_FEATURE(VIRTIO_BLK_F_WRITE_ZEROES);
     uint8_t *c = b->config;
     virtio_stq(c + CFG_CAPACITY, b->sectors);
     /* The ring holds header and status descriptors besides the data segments. */
@@ -224,11 +224,11 @@ PciDevice *virtio_blk_new(PciBus *bus, int slot, AddressSpace *mem, BlockDriverS
     virtio_stl(c + CFG_MAX_WRITE_ZEROES_SECTORS, MAX_RANGE_SECTORS);
     virtio_stl(c + CFG_MAX_WRITE_ZEROES_SEG, MAX_SEGMENTS);
     c[CFG_WRITE_ZEROES_MAY_UNMAP] = 1;
-    virtio_init(&b->vdev, "virtio-blk", VIRTIO_ID_BLOCK, &virtio_blk_ops, mem, features,
-                b->config, sizeof b->config);
+    virtio_init(&b->vdev, "virtio-blk", VIRTIO_ID_BLOCK, &virtio_blk_ops, mem, features, b->config,
+                sizeof b->config);
     virtio_add_queue(&b->vdev, QUEUE_SIZE, virtio_blk_handle);
-    PciDevice *d = virtio_pci_new(bus, slot, &b->vdev, 0x010000 /* mass storage, SCSI */, err,
-                                  errlen);
+    PciDevice *d =
+        virtio_pci_new(bus, slot, &b->vdev, 0x010000 /* mass storage, SCSI */, err, errlen);
     if (!d) {
         virtio_cleanup(&b->vdev);
         free(b);

@@ -116,8 +116,8 @@ static const VirtioDeviceOps virtio_console_ops = {
     .destroy = virtio_console_destroy,
 };
 
-PciDevice *virtio_console_new(PciBus *bus, int slot, AddressSpace *mem, Chardev *chr,
-                              char *err, size_t errlen)
+PciDevice *virtio_console_new(PciBus *bus, int slot, AddressSpace *mem, Chardev *chr, char *err,
+                              size_t errlen)
 {
     VirtioConsole *c = XNEW(VirtioConsole);
     c->chr = chr;
@@ -126,9 +126,8 @@ PciDevice *virtio_console_new(PciBus *bus, int slot, AddressSpace *mem, Chardev 
                 VIRTIO_FEATURE(VIRTIO_CONSOLE_F_EMERG_WRITE), c->config, sizeof c->config);
     virtio_add_queue(&c->vdev, QUEUE_SIZE, virtio_console_rx_kick);
     virtio_add_queue(&c->vdev, QUEUE_SIZE, virtio_console_tx);
-    PciDevice *d =
-        virtio_pci_new(bus, slot, &c->vdev, 0x078000 /* simple communication, other */, err,
-                       errlen);
+    PciDevice *d = virtio_pci_new(bus, slot, &c->vdev, 0x078000 /* simple communication, other */,
+                                  err, errlen);
     if (!d) {
         virtio_cleanup(&c->vdev);
         free(c);

@@ -13,7 +13,7 @@
  * (NULL: output is dropped and there is no input). The device becomes chr's front end; chr
  * is not owned and must stay open until the bus is freed. Returns NULL with a message in err
  * if the slot is taken. */
-PciDevice *virtio_console_new(PciBus *bus, int slot, AddressSpace *mem, Chardev *chr,
-                              char *err, size_t errlen);
+PciDevice *virtio_console_new(PciBus *bus, int slot, AddressSpace *mem, Chardev *chr, char *err,
+                              size_t errlen);
 
 #endif

@@ -37,7 +37,7 @@ typedef struct VirtioNet {
     VirtioDevice vdev;
     NetPort *port;
     uint8_t config[CFG_SIZE];
-    uint8_t *tx_buf; /* one frame being transmitted (NET_MAX_FRAME) */
+    uint8_t *tx_buf;      /* one frame being transmitted (NET_MAX_FRAME) */
     VirtqElem **rx_elems; /* buffers gathered for one merged frame */
 } VirtioNet;
 

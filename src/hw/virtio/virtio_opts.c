@@ -33,10 +33,10 @@ typedef enum { VO_BLK, VO_NET, VO_SERIAL, VO_RNG } VoKind;
 typedef struct VoDevice {
     VoKind kind;
     int slot;
-    char *backend;    /* drive id (blk), netdev id (net), chardev id (serial); may be NULL */
-    int drive;        /* index into drives for if=virtio drives, else -1 */
-    char *serial;     /* blk */
-    bool has_mac;     /* net */
+    char *backend; /* drive id (blk), netdev id (net), chardev id (serial); may be NULL */
+    int drive;     /* index into drives for if=virtio drives, else -1 */
+    char *serial;  /* blk */
+    bool has_mac;  /* net */
     uint8_t mac[6];
 } VoDevice;
 
@@ -142,8 +142,7 @@ int virtio_opts_drive(VirtioOpts *o, const char *spec, char *err, size_t errlen)
     return 1;
 }
 
-static int vo_add_netdev(VirtioOpts *o, const char *spec, const char *id, char *err,
-                         size_t errlen)
+static int vo_add_netdev(VirtioOpts *o, const char *spec, const char *id, char *err, size_t errlen)
 {
     if (vo_find_netdev(o, id) >= 0) {
         snprintf(err, errlen, "-netdev: duplicate id '%s'", id);
@@ -187,8 +186,8 @@ static bool vo_parse_mac(const char *s, uint8_t mac[6], char *err, size_t errlen
 {
     unsigned v[6];
     char tail;
-    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-               &tail) != 6 ||
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) !=
+            6 ||
         strlen(s) != 17) {
         snprintf(err, errlen, "invalid MAC address '%s' (expected xx:xx:xx:xx:xx:xx)", s);
         return false;
@@ -313,8 +312,9 @@ int virtio_opts_device(VirtioOpts *o, const char *spec, char *err, size_t errlen
         if (!ser) {
             snprintf(err, errlen, "-device virtconsole: needs a -device virtio-serial-pci first");
         } else if (ser->backend) {
-            snprintf(err, errlen, "-device virtconsole: only one console per virtio-serial-pci "
-                                  "is supported");
+            snprintf(err, errlen,
+                     "-device virtconsole: only one console per virtio-serial-pci "
+                     "is supported");
         } else if (!chr) {
             snprintf(err, errlen, "-device virtconsole: missing chardev= option");
         } else if ((v = kv_unused(&l))) {
@@ -369,8 +369,8 @@ out:
     return r;
 }
 
-static bool vo_realize_blk(VirtioOpts *o, VoDevice *d, PciBus *bus, AddressSpace *mem,
-                           char *err, size_t errlen)
+static bool vo_realize_blk(VirtioOpts *o, VoDevice *d, PciBus *bus, AddressSpace *mem, char *err,
+                           size_t errlen)
 {
     int i = d->drive;
     if (i < 0) {
@@ -380,8 +380,10 @@ static bool vo_realize_blk(VirtioOpts *o, VoDevice *d, PciBus *bus, AddressSpace
             return false;
         }
         if (o->drives[i].automatic) {
-            snprintf(err, errlen, "-device virtio-blk-pci: drive '%s' is already attached "
-                                  "(use if=none for -device)", d->backend);
+            snprintf(err, errlen,
+                     "-device virtio-blk-pci: drive '%s' is already attached "
+                     "(use if=none for -device)",
+                     d->backend);
             return false;
         }
     }
@@ -412,8 +414,7 @@ static bool vo_realize_net(VirtioOpts *o, VoDevice *d, PciBus *bus, AddressSpace
         }
         nd = &o->netdevs[i];
         if (nd->used) {
-            snprintf(err, errlen, "-device virtio-net-pci: netdev '%s' is used twice",
-                     d->backend);
+            snprintf(err, errlen, "-device virtio-net-pci: netdev '%s' is used twice", d->backend);
             return false;
         }
         nd->used = true;

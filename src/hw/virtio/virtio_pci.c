@@ -36,7 +36,8 @@ static void vpci_common_image(VirtioPci *p, uint8_t *img)
     memset(img, 0, VIRTIO_PCI_COMMON_SIZE);
     virtio_stl(img + VIRTIO_PCI_COMMON_DFSELECT, p->dfselect);
     if (p->dfselect < 2)
-        virtio_stl(img + VIRTIO_PCI_COMMON_DF, (uint32_t)(vdev->host_features >> (32 * p->dfselect)));
+        virtio_stl(img + VIRTIO_PCI_COMMON_DF,
+                   (uint32_t)(vdev->host_features >> (32 * p->dfselect)));
     virtio_stl(img + VIRTIO_PCI_COMMON_GFSELECT, p->gfselect);
     if (p->gfselect < 2)
         virtio_stl(img + VIRTIO_PCI_COMMON_GF,
@@ -159,8 +160,8 @@ static void vpci_bar_write(void *opaque, uint64_t off, uint32_t val, unsigned si
     } else {
         /* Which doorbell was rung tells the queue (without VIRTIO_F_NOTIFICATION_DATA the
          * value written is just the index again). */
-        virtio_queue_notify(vdev, (unsigned)((off - VIRTIO_PCI_NOTIFY_OFF) /
-                                             VIRTIO_PCI_NOTIFY_MULTIPLIER));
+        virtio_queue_notify(
+            vdev, (unsigned)((off - VIRTIO_PCI_NOTIFY_OFF) / VIRTIO_PCI_NOTIFY_MULTIPLIER));
     }
 }
 
@@ -253,8 +254,8 @@ static uint8_t vpci_add_cap(PciDevice *d, uint8_t cfg_type, uint8_t len, uint32_
     return c;
 }
 
-PciDevice *virtio_pci_new(PciBus *bus, int slot, VirtioDevice *vdev, uint32_t class_code,
-                          char *err, size_t errlen)
+PciDevice *virtio_pci_new(PciBus *bus, int slot, VirtioDevice *vdev, uint32_t class_code, char *err,
+                          size_t errlen)
 {
     PciDevice *d = pci_register_device(bus, slot, 0, vdev->name, VIRTIO_PCI_VENDOR_ID,
                                        VIRTIO_PCI_DEVICE_ID_BASE + vdev->device_id, 1, class_code);
@@ -285,8 +286,9 @@ PciDevice *virtio_pci_new(PciBus *bus, int slot, VirtioDevice *vdev, uint32_t cl
     vpci_add_cap(d, VIRTIO_PCI_CAP_ISR_CFG, 16, VIRTIO_PCI_ISR_OFF, 1);
     if (vdev->config_len)
         vpci_add_cap(d, VIRTIO_PCI_CAP_DEVICE_CFG, 16, VIRTIO_PCI_DEVICE_OFF, vdev->config_len);
-    uint8_t n = vpci_add_cap(d, VIRTIO_PCI_CAP_NOTIFY_CFG, 20, VIRTIO_PCI_NOTIFY_OFF,
-                             VIRTIO_PCI_NOTIFY_MULTIPLIER * (vdev->num_queues ? vdev->num_queues : 1));
+    uint8_t n =
+        vpci_add_cap(d, VIRTIO_PCI_CAP_NOTIFY_CFG, 20, VIRTIO_PCI_NOTIFY_OFF,
+                     VIRTIO_PCI_NOTIFY_MULTIPLIER * (vdev->num_queues ? vdev->num_queues : 1));
     pci_set_long(d, n + CAP_DATA, VIRTIO_PCI_NOTIFY_MULTIPLIER);
     p->cfg_cap = vpci_add_cap(d, VIRTIO_PCI_CAP_PCI_CFG, 20, 0, 0);
     /* The driver programs bar, offset, length and data of the access capability. */

@@ -58,8 +58,8 @@ enum {
  * code. From then on the transport owns vdev: vdev->ops->destroy runs when the bus is freed,
  * and bus resets reset the device. Returns NULL with a one-line message if the slot is taken
  * (vdev is then still the caller's). */
-PciDevice *virtio_pci_new(PciBus *bus, int slot, VirtioDevice *vdev, uint32_t class_code,
-                          char *err, size_t errlen);
+PciDevice *virtio_pci_new(PciBus *bus, int slot, VirtioDevice *vdev, uint32_t class_code, char *err,
+                          size_t errlen);
 VirtioDevice *virtio_pci_vdev(PciDevice *d);
 
 #endif

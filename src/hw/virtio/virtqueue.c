@@ -20,8 +20,14 @@ typedef struct VirtqDesc {
 } VirtqDesc;
 
 /* Ring field offsets. */
-static size_t avail_ring_off(unsigned i) { return 4 + 2 * (size_t)i; }
-static size_t used_ring_off(unsigned i) { return 4 + 8 * (size_t)i; }
+static size_t avail_ring_off(unsigned i)
+{
+    return 4 + 2 * (size_t)i;
+}
+static size_t used_ring_off(unsigned i)
+{
+    return 4 + 8 * (size_t)i;
+}
 
 bool vq_map_rings(Virtqueue *vq)
 {
