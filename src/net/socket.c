@@ -364,6 +364,10 @@ static int ns_open_mcast(NetSocket *s, const char *spec, const char *local, char
 NetPort *net_socket_new(Poller *p, const char *id, const NetSocketOptions *o, char *err,
                         size_t errlen)
 {
+    if (!p) {
+        snprintf(err, errlen, "-netdev socket: no event loop to watch the socket on");
+        return NULL;
+    }
     int modes = !!o->listen + !!o->connect + !!o->mcast + !!o->udp;
     if (modes != 1) {
         snprintf(err, errlen,
