@@ -23,23 +23,17 @@ static uint32_t expect(uint32_t f)
         static const int b[8] = {EBX, EBX, EBP, EBP, -1, -1, EBP, EBX};
         static const int x[8] = {ESI, EDI, ESI, EDI, ESI, EDI, -1, -1};
         uint32_t ea = 0;
-        if (mod == 2 || (mod == 0 && rm == 6))
-            disp = DISP16;
-        if (mod == 1)
-            disp = DISP8;
+        if (mod == 2 || (mod == 0 && rm == 6)) disp = DISP16;
+        if (mod == 1) disp = DISP8;
         if (!(mod == 0 && rm == 6)) {
-            if (b[rm] >= 0)
-                ea += vals[b[rm]] & 0xffff;
-            if (x[rm] >= 0)
-                ea += vals[x[rm]] & 0xffff;
+            if (b[rm] >= 0) ea += vals[b[rm]] & 0xffff;
+            if (x[rm] >= 0) ea += vals[x[rm]] & 0xffff;
         }
         return (ea + disp) & 0xffff;
     }
-    if (mod == 2)
-        disp = DISP32;
+    if (mod == 2) disp = DISP32;
     if (!sib) {
-        if (mod == 0 && rm == 5)
-            return DISP32;
+        if (mod == 0 && rm == 5) return DISP32;
         return vals[rm] + disp;
     }
     uint32_t ea = 0;
@@ -59,8 +53,7 @@ static void lea_forms(void)
     for (uint32_t *p = addr32_table; p < addr32_table_end; p += 2, n++) {
         uint32_t f = p[0], got = p[1], exp = expect(f);
         total++;
-        if (got == exp)
-            continue;
+        if (got == exp) continue;
         if (f >> 24)
             bad16++;
         else if (f & 0x100)
@@ -78,11 +71,11 @@ static void lea_forms(void)
 
 /* ---- loads through segments: which segment (base) does each form use? ---- */
 
-#define SEL_SSX ((KT_GDT_SPARE + 0) << 3) /* data, base 0x500000: used as SS */
-#define SEL_DSX ((KT_GDT_SPARE + 1) << 3) /* data, base 0x700000: DS/ES/FS/GS */
+#define SEL_SSX  ((KT_GDT_SPARE + 0) << 3) /* data, base 0x500000: used as SS */
+#define SEL_DSX  ((KT_GDT_SPARE + 1) << 3) /* data, base 0x700000: DS/ES/FS/GS */
 #define BASE_SSX 0x500000u
 #define BASE_DSX 0x700000u
-#define TAG 0x5a5a5a5au
+#define TAG      0x5a5a5a5au
 
 /* Inputs and outputs of SEGRUN: registers and segment selectors are loaded from these, the
  * instruction under test leaves its result in EAX. */
@@ -93,23 +86,24 @@ uint32_t addr_out, addr_save_esp, addr_save_ebp;
 /* Segment registers are loaded last (DS last of all) and EAX comes through a CS-relative
  * read, since DS may no longer be flat; the epilogue goes back to flat selectors first. */
 #define SEGRUN(insn)                                                                               \
-    __asm__ volatile("movl %%esp, addr_save_esp\n\tmovl %%ebp, addr_save_ebp\n\t"                  \
-                     "movl addr_seg+16, %%eax\n\tmovl %%eax, %%ss\n\t"                             \
-                     "movl addr_seg+4, %%eax\n\tmovl %%eax, %%es\n\t"                              \
-                     "movl addr_seg+8, %%eax\n\tmovl %%eax, %%fs\n\t"                              \
-                     "movl addr_seg+12, %%eax\n\tmovl %%eax, %%gs\n\t"                             \
-                     "movl addr_in+4, %%ecx\n\tmovl addr_in+8, %%edx\n\tmovl addr_in+12, %%ebx\n\t" \
-                     "movl addr_in+16, %%esp\n\tmovl addr_in+20, %%ebp\n\t"                        \
-                     "movl addr_in+24, %%esi\n\tmovl addr_in+28, %%edi\n\t"                        \
-                     "movl addr_seg, %%eax\n\tmovl %%eax, %%ds\n\t"                                \
-                     "movl %%cs:addr_in, %%eax\n\t" insn "\n\t"                                    \
-                     "movl $0x10, %%ecx\n\tmovl %%ecx, %%ds\n\tmovl %%eax, addr_out\n\t"           \
-                     "movl %%ecx, %%es\n\tmovl %%ecx, %%fs\n\tmovl %%ecx, %%gs\n\t"                \
-                     "movl %%ecx, %%ss\n\tmovl addr_save_esp, %%esp\n\t"                           \
-                     "movl addr_save_ebp, %%ebp"                                                   \
-                     :                                                                             \
-                     :                                                                             \
-                     : "eax", "ecx", "edx", "ebx", "esi", "edi", "memory", "cc")
+    __asm__ volatile(                                                                              \
+        "movl %%esp, addr_save_esp\n\tmovl %%ebp, addr_save_ebp\n\t"                               \
+        "movl addr_seg+16, %%eax\n\tmovl %%eax, %%ss\n\t"                                          \
+        "movl addr_seg+4, %%eax\n\tmovl %%eax, %%es\n\t"                                           \
+        "movl addr_seg+8, %%eax\n\tmovl %%eax, %%fs\n\t"                                           \
+        "movl addr_seg+12, %%eax\n\tmovl %%eax, %%gs\n\t"                                          \
+        "movl addr_in+4, %%ecx\n\tmovl addr_in+8, %%edx\n\tmovl addr_in+12, %%ebx\n\t"             \
+        "movl addr_in+16, %%esp\n\tmovl addr_in+20, %%ebp\n\t"                                     \
+        "movl addr_in+24, %%esi\n\tmovl addr_in+28, %%edi\n\t"                                     \
+        "movl addr_seg, %%eax\n\tmovl %%eax, %%ds\n\t"                                             \
+        "movl %%cs:addr_in, %%eax\n\t" insn "\n\t"                                                 \
+        "movl $0x10, %%ecx\n\tmovl %%ecx, %%ds\n\tmovl %%eax, addr_out\n\t"                        \
+        "movl %%ecx, %%es\n\tmovl %%ecx, %%fs\n\tmovl %%ecx, %%gs\n\t"                             \
+        "movl %%ecx, %%ss\n\tmovl addr_save_esp, %%esp\n\t"                                        \
+        "movl addr_save_ebp, %%ebp"                                                                \
+        :                                                                                          \
+        :                                                                                          \
+        : "eax", "ecx", "edx", "ebx", "esi", "edi", "memory", "cc")
 
 static void tag_region(uint32_t lin, uint32_t len)
 {

@@ -3,7 +3,7 @@
 #include "kt.h"
 
 #define MASK(bits) ((bits) == 32 ? 0xffffffffu : (1u << (bits)) - 1)
-#define SIGN(bits) (1u << ((bits) - 1))
+#define SIGN(bits) (1u << ((bits)-1))
 
 /* Reference model. Carries come from 64-bit arithmetic, parity from a bit count, so the
  * expected flags never come from the instruction under test. */
@@ -18,10 +18,8 @@ static uint32_t parity(uint32_t r)
 static uint32_t szp(uint32_t r, int bits)
 {
     uint32_t f = parity(r);
-    if ((r & MASK(bits)) == 0)
-        f |= FL_ZF;
-    if (r & SIGN(bits))
-        f |= FL_SF;
+    if ((r & MASK(bits)) == 0) f |= FL_ZF;
+    if (r & SIGN(bits)) f |= FL_SF;
     return f;
 }
 
@@ -86,35 +84,31 @@ static uint32_t ref_alu(int op, int bits, uint32_t afull, uint32_t b, uint32_t f
     if (op == AND || op == OR || op == XOR || op == TEST)
         *def = FL_ARITH & ~FL_AF; /* CF = OF = 0, AF undefined */
     *fout = (fin & ~FL_ARITH) | f | szp(r, bits);
-    if (op == CMP || op == TEST)
-        r = a;
+    if (op == CMP || op == TEST) r = a;
     return (afull & ~m) | r;
 }
 
-static uint32_t ref_shift(int op, uint32_t bits, uint32_t afull, uint32_t src, uint32_t cnt, uint32_t fin,
-                          uint32_t *fout, uint32_t *def)
+static uint32_t ref_shift(int op, uint32_t bits, uint32_t afull, uint32_t src, uint32_t cnt,
+                          uint32_t fin, uint32_t *fout, uint32_t *def)
 {
     uint32_t m = MASK(bits), sb = SIGN(bits), a = afull & m, r = a;
     uint32_t c = cnt & 31, cf = fin & FL_CF ? 1 : 0, of = 0;
     uint32_t f = fin;
     *def = FL_ARITH;
     *fout = fin;
-    if (c == 0)
-        return afull;
+    if (c == 0) return afull;
     src &= m;
     switch (op) {
     case SHL:
         r = c >= bits ? 0 : (a << c) & m;
         cf = c <= bits ? (a >> (bits - c)) & 1 : 0;
-        if (c >= bits)
-            *def &= ~FL_CF; /* "undefined for SHL and SHR where count >= size" */
+        if (c >= bits) *def &= ~FL_CF; /* "undefined for SHL and SHR where count >= size" */
         of = ((r & sb) ? 1 : 0) ^ cf;
         break;
     case SHR:
         r = c >= bits ? 0 : a >> c;
         cf = c <= bits ? (a >> (c - 1)) & 1 : 0;
-        if (c >= bits)
-            *def &= ~FL_CF;
+        if (c >= bits) *def &= ~FL_CF;
         of = (a & sb) ? 1 : 0;
         break;
     case SAR: {
@@ -184,8 +178,7 @@ static uint32_t ref_shift(int op, uint32_t bits, uint32_t afull, uint32_t src, u
         f = (f & ~(FL_SF | FL_ZF | FL_PF)) | szp(r, bits);
         *def &= ~FL_AF;
     }
-    if (c != 1)
-        *def &= ~FL_OF;
+    if (c != 1) *def &= ~FL_OF;
     *fout = f;
     return (afull & ~m) | r;
 }
@@ -258,11 +251,11 @@ FLAGOP(not32, "notl %k[a]", "q")
     }
 
 /* Memory-destination, immediate and accumulator encodings of a few of them. */
-FLAGOP(add32_imm8, "addl $-1, %k[a]", "q")   /* 83 /0 ib, sign-extended */
-FLAGOP(sub16_imm16, "subw $0x8001, %w[a]", "q") /* 81 /5 iw */
-FLAGOPA(adc8_al_imm, "adcb $0x7f, %%al")   /* 14 ib */
+FLAGOP(add32_imm8, "addl $-1, %k[a]", "q")        /* 83 /0 ib, sign-extended */
+FLAGOP(sub16_imm16, "subw $0x8001, %w[a]", "q")   /* 81 /5 iw */
+FLAGOPA(adc8_al_imm, "adcb $0x7f, %%al")          /* 14 ib */
 FLAGOPA(cmp32_eax_imm, "cmpl $0x80000000, %%eax") /* 3d id */
-FLAGOP(xor8_imm, "xorb $0xff, %b[a]", "q")    /* 80 /6 ib */
+FLAGOP(xor8_imm, "xorb $0xff, %b[a]", "q")        /* 80 /6 ib */
 
 static uint32_t mem_add32(uint32_t a, uint32_t b, uint32_t *fl)
 {
@@ -372,21 +365,49 @@ struct alu_case {
 };
 
 static const struct alu_case alu_ops[] = {
-    {"add8", add8, ADD, 8},     {"add16", add16, ADD, 16},   {"add32", add32, ADD, 32},
-    {"adc8", adc8, ADC, 8},     {"adc16", adc16, ADC, 16},   {"adc32", adc32, ADC, 32},
-    {"sub8", sub8, SUB, 8},     {"sub16", sub16, SUB, 16},   {"sub32", sub32, SUB, 32},
-    {"sbb8", sbb8, SBB, 8},     {"sbb16", sbb16, SBB, 16},   {"sbb32", sbb32, SBB, 32},
-    {"and8", and8, AND, 8},     {"and16", and16, AND, 16},   {"and32", and32, AND, 32},
-    {"or8", or8, OR, 8},        {"or16", or16, OR, 16},      {"or32", or32, OR, 32},
-    {"xor8", xor8, XOR, 8},     {"xor16", xor16, XOR, 16},   {"xor32", xor32, XOR, 32},
-    {"cmp8", cmp8, CMP, 8},     {"cmp16", cmp16, CMP, 16},   {"cmp32", cmp32, CMP, 32},
-    {"test8", test8, TEST, 8},  {"test16", test16, TEST, 16}, {"test32", test32, TEST, 32},
-    {"inc8", inc8, INC, 8},     {"inc16", inc16, INC, 16},   {"inc32", inc32, INC, 32},
-    {"dec8", dec8, DEC, 8},     {"dec16", dec16, DEC, 16},   {"dec32", dec32, DEC, 32},
-    {"neg8", neg8, NEG, 8},     {"neg16", neg16, NEG, 16},   {"neg32", neg32, NEG, 32},
-    {"not8", not8, NOT, 8},     {"not16", not16, NOT, 16},   {"not32", not32, NOT, 32},
-    {"mem_add32", mem_add32, ADD, 32}, {"mem_sbb8_src", mem_sbb8_src, SBB, 8},
-    {"mem_neg16", mem_neg16, NEG, 16}, {"mem_inc8", mem_inc8, INC, 8},
+    {"add8", add8, ADD, 8},
+    {"add16", add16, ADD, 16},
+    {"add32", add32, ADD, 32},
+    {"adc8", adc8, ADC, 8},
+    {"adc16", adc16, ADC, 16},
+    {"adc32", adc32, ADC, 32},
+    {"sub8", sub8, SUB, 8},
+    {"sub16", sub16, SUB, 16},
+    {"sub32", sub32, SUB, 32},
+    {"sbb8", sbb8, SBB, 8},
+    {"sbb16", sbb16, SBB, 16},
+    {"sbb32", sbb32, SBB, 32},
+    {"and8", and8, AND, 8},
+    {"and16", and16, AND, 16},
+    {"and32", and32, AND, 32},
+    {"or8", or8, OR, 8},
+    {"or16", or16, OR, 16},
+    {"or32", or32, OR, 32},
+    {"xor8", xor8, XOR, 8},
+    {"xor16", xor16, XOR, 16},
+    {"xor32", xor32, XOR, 32},
+    {"cmp8", cmp8, CMP, 8},
+    {"cmp16", cmp16, CMP, 16},
+    {"cmp32", cmp32, CMP, 32},
+    {"test8", test8, TEST, 8},
+    {"test16", test16, TEST, 16},
+    {"test32", test32, TEST, 32},
+    {"inc8", inc8, INC, 8},
+    {"inc16", inc16, INC, 16},
+    {"inc32", inc32, INC, 32},
+    {"dec8", dec8, DEC, 8},
+    {"dec16", dec16, DEC, 16},
+    {"dec32", dec32, DEC, 32},
+    {"neg8", neg8, NEG, 8},
+    {"neg16", neg16, NEG, 16},
+    {"neg32", neg32, NEG, 32},
+    {"not8", not8, NOT, 8},
+    {"not16", not16, NOT, 16},
+    {"not32", not32, NOT, 32},
+    {"mem_add32", mem_add32, ADD, 32},
+    {"mem_sbb8_src", mem_sbb8_src, SBB, 8},
+    {"mem_neg16", mem_neg16, NEG, 16},
+    {"mem_inc8", mem_inc8, INC, 8},
 };
 
 static const uint32_t edge[] = {0,          1,          2,          0x0f,       0x10,
@@ -432,13 +453,13 @@ struct shift_case {
 };
 
 static const struct shift_case shift_ops[] = {
-    {"shl8", shl8, SHL, 8},    {"shl16", shl16, SHL, 16}, {"shl32", shl32, SHL, 32},
-    {"shr8", shr8, SHR, 8},    {"shr16", shr16, SHR, 16}, {"shr32", shr32, SHR, 32},
-    {"sar8", sar8, SAR, 8},    {"sar16", sar16, SAR, 16}, {"sar32", sar32, SAR, 32},
-    {"rol8", rol8, ROL, 8},    {"rol16", rol16, ROL, 16}, {"rol32", rol32, ROL, 32},
-    {"ror8", ror8, ROR, 8},    {"ror16", ror16, ROR, 16}, {"ror32", ror32, ROR, 32},
-    {"rcl8", rcl8, RCL, 8},    {"rcl16", rcl16, RCL, 16}, {"rcl32", rcl32, RCL, 32},
-    {"rcr8", rcr8, RCR, 8},    {"rcr16", rcr16, RCR, 16}, {"rcr32", rcr32, RCR, 32},
+    {"shl8", shl8, SHL, 8}, {"shl16", shl16, SHL, 16}, {"shl32", shl32, SHL, 32},
+    {"shr8", shr8, SHR, 8}, {"shr16", shr16, SHR, 16}, {"shr32", shr32, SHR, 32},
+    {"sar8", sar8, SAR, 8}, {"sar16", sar16, SAR, 16}, {"sar32", sar32, SAR, 32},
+    {"rol8", rol8, ROL, 8}, {"rol16", rol16, ROL, 16}, {"rol32", rol32, ROL, 32},
+    {"ror8", ror8, ROR, 8}, {"ror16", ror16, ROR, 16}, {"ror32", ror32, ROR, 32},
+    {"rcl8", rcl8, RCL, 8}, {"rcl16", rcl16, RCL, 16}, {"rcl32", rcl32, RCL, 32},
+    {"rcr8", rcr8, RCR, 8}, {"rcr16", rcr16, RCR, 16}, {"rcr32", rcr32, RCR, 32},
 };
 static const uint32_t counts[] = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 18, 24, 31, 32, 33, 63, 255};
 
@@ -458,8 +479,8 @@ static void sweep_shifts(void)
                     if (got != exp || ((fg ^ fe) & def)) {
                         if (!bad++)
                             kt_snprintf(first, sizeof(first),
-                                        "a=0x%x cl=%u fl=0x%x: expected 0x%x/0x%x got 0x%x/0x%x",
-                                        a, counts[n], fins[k], exp, fe & def, got, fg & def);
+                                        "a=0x%x cl=%u fl=0x%x: expected 0x%x/0x%x got 0x%x/0x%x", a,
+                                        counts[n], fins[k], exp, fe & def, got, fg & def);
                     }
                 }
         if (bad)
@@ -487,8 +508,7 @@ static void sweep_shifts(void)
                         uint32_t exp =
                             ref_shift(shd[i].op, shd[i].bits, a, s, counts[n], fins[k], &fe, &def);
                         uint32_t got = shd[i].fn(a, s, counts[n], &fg);
-                        if (!def)
-                            continue; /* count > operand size: result undefined */
+                        if (!def) continue; /* count > operand size: result undefined */
                         if (got != exp || ((fg ^ fe) & def)) {
                             if (!bad++)
                                 kt_snprintf(first, sizeof(first),
@@ -511,9 +531,9 @@ struct lit {
     uint32_t a, b, fin, res, fout, mask;
 };
 
-#define A6 FL_ARITH
+#define A6    FL_ARITH
 #define LOGIC (FL_ARITH & ~FL_AF)
-#define CO (FL_CF | FL_OF)
+#define CO    (FL_CF | FL_OF)
 static const struct lit lits[] = {
     {"add8_7f_01", add8, 0x7f, 0x01, 0x2, 0x80, FL_OF | FL_SF | FL_AF, A6},
     {"add8_ff_01", add8, 0xff, 0x01, 0x2, 0x00, FL_CF | FL_ZF | FL_AF | FL_PF, A6},
@@ -521,7 +541,8 @@ static const struct lit lits[] = {
     {"add32_7fffffff_1", add32, 0x7fffffff, 1, 0x2, 0x80000000, FL_OF | FL_SF | FL_AF | FL_PF, A6},
     {"add32_keeps_high", add8, 0x123456f0, 0x20, 0x2, 0x12345610, FL_CF, A6},
     {"adc8_ff_0_cf", adc8, 0xff, 0x00, 0x3, 0x00, FL_CF | FL_ZF | FL_AF | FL_PF, A6},
-    {"adc32_7fffffff_0_cf", adc32, 0x7fffffff, 0, 0x3, 0x80000000, FL_OF | FL_SF | FL_AF | FL_PF, A6},
+    {"adc32_7fffffff_0_cf", adc32, 0x7fffffff, 0, 0x3, 0x80000000, FL_OF | FL_SF | FL_AF | FL_PF,
+     A6},
     {"adc16_ffff_ffff_cf", adc16, 0xffff, 0xffff, 0x3, 0xffff, FL_CF | FL_SF | FL_AF | FL_PF, A6},
     {"sub8_0_1", sub8, 0, 1, 0x2, 0xff, FL_CF | FL_SF | FL_AF | FL_PF, A6},
     {"sub8_80_1", sub8, 0x80, 1, 0x2, 0x7f, FL_OF | FL_AF, A6},
@@ -548,22 +569,27 @@ static const struct lit lits[] = {
     {"add32_imm8_signext", add32_imm8, 1, 0, 0x2, 0, FL_CF | FL_ZF | FL_AF | FL_PF, A6},
     {"sub16_imm16", sub16_imm16, 0x8000, 0, 0x2, 0xffff, FL_CF | FL_SF | FL_AF | FL_PF, A6},
     {"adc8_al_imm", adc8_al_imm, 0x1100, 0, 0x3, 0x1180, FL_OF | FL_SF | FL_AF, A6},
-    {"cmp32_eax_imm", cmp32_eax_imm, 0x7fffffff, 0, 0x2, 0x7fffffff, FL_CF | FL_OF | FL_SF | FL_PF, A6},
+    {"cmp32_eax_imm", cmp32_eax_imm, 0x7fffffff, 0, 0x2, 0x7fffffff, FL_CF | FL_OF | FL_SF | FL_PF,
+     A6},
     {"xor8_imm", xor8_imm, 0x55, 0, 0x2, 0xaa, FL_SF | FL_PF, LOGIC},
-    {"mem_add32_carry", mem_add32, 0xffffffff, 0xffffffff, 0x2, 0xfffffffe, FL_CF | FL_SF | FL_AF, A6},
+    {"mem_add32_carry", mem_add32, 0xffffffff, 0xffffffff, 0x2, 0xfffffffe, FL_CF | FL_SF | FL_AF,
+     A6},
     {"shl8_81_1", shl8, 0x81, 1, 0x2, 0x02, FL_CF | FL_OF, CO | FL_SF | FL_ZF | FL_PF},
-    {"shl32_by_32_is_nop", shl32, 0x80000001, 32, 0x2 | FL_ZF | FL_OF, 0x80000001, FL_ZF | FL_OF, A6},
+    {"shl32_by_32_is_nop", shl32, 0x80000001, 32, 0x2 | FL_ZF | FL_OF, 0x80000001, FL_ZF | FL_OF,
+     A6},
     {"shl32_by_33", shl32, 0x80000001, 33, 0x2, 0x2, FL_CF | FL_OF, CO | FL_SF | FL_ZF | FL_PF},
     {"shl16_by_16", shl16, 0x0001, 16, 0x2, 0, FL_ZF | FL_PF, FL_SF | FL_ZF | FL_PF},
     {"shr32_80000000_31", shr32, 0x80000000, 31, 0x2, 1, 0, FL_CF | FL_SF | FL_ZF | FL_PF},
     {"shr8_1_1", shr8, 0x01, 1, 0x2, 0, FL_CF | FL_ZF | FL_PF, CO | FL_SF | FL_ZF | FL_PF},
     {"shr16_8000_1_of", shr16, 0x8000, 1, 0x2, 0x4000, FL_OF | FL_PF, CO | FL_SF | FL_ZF | FL_PF},
-    {"sar32_80000000_31", sar32, 0x80000000, 31, 0x2, 0xffffffff, FL_SF | FL_PF, FL_CF | FL_SF | FL_ZF | FL_PF},
+    {"sar32_80000000_31", sar32, 0x80000000, 31, 0x2, 0xffffffff, FL_SF | FL_PF,
+     FL_CF | FL_SF | FL_ZF | FL_PF},
     {"sar8_80_9", sar8, 0x80, 9, 0x2, 0xff, FL_CF | FL_SF | FL_PF, FL_CF | FL_SF | FL_ZF | FL_PF},
     {"sar16_ffff_1", sar16, 0xffff, 1, 0x2, 0xffff, FL_CF | FL_SF | FL_PF, A6 & ~FL_AF},
     {"rol8_81_8", rol8, 0x81, 8, 0x2, 0x81, FL_CF, FL_CF},
     {"rol8_81_1", rol8, 0x81, 1, 0x2, 0x03, FL_CF | FL_OF, CO},
-    {"rol16_keeps_szap", rol16, 0x8000, 1, 0x2 | FL_ZF | FL_AF, 0x0001, FL_CF | FL_OF | FL_ZF | FL_AF, A6},
+    {"rol16_keeps_szap", rol16, 0x8000, 1, 0x2 | FL_ZF | FL_AF, 0x0001,
+     FL_CF | FL_OF | FL_ZF | FL_AF, A6},
     {"ror16_1_1", ror16, 0x0001, 1, 0x2, 0x8000, FL_CF | FL_OF, CO},
     {"ror32_by_0_keeps", ror32, 0x12345678, 0, 0x2 | FL_CF | FL_OF, 0x12345678, FL_CF | FL_OF, A6},
     {"ror32_by_36", ror32, 0x12345678, 36, 0x2, 0x81234567, FL_CF, FL_CF},
@@ -573,7 +599,8 @@ static const struct lit lits[] = {
     {"rcl32_cf_in", rcl32, 0x00000000, 1, 0x3, 0x1, 0, CO},
     {"rcr32_0_1_cf", rcr32, 0x0, 1, 0x3, 0x80000000, FL_OF, CO},
     {"rcr8_01_2", rcr8, 0x01, 2, 0x2, 0x80, 0, FL_CF},
-    {"shl32_1_form", shl32_1, 0xc0000000, 0, 0x2, 0x80000000, FL_CF | FL_SF | FL_PF, CO | FL_SF | FL_ZF | FL_PF},
+    {"shl32_1_form", shl32_1, 0xc0000000, 0, 0x2, 0x80000000, FL_CF | FL_SF | FL_PF,
+     CO | FL_SF | FL_ZF | FL_PF},
     {"sar8_1_form", sar8_1, 0x81, 0, 0x2, 0xc0, FL_CF | FL_SF | FL_PF, CO | FL_SF | FL_ZF | FL_PF},
     {"rcr16_1_form", rcr16_1, 0x8001, 0, 0x2, 0x4000, FL_CF | FL_OF, CO},
     {"rol32_imm", rol32_imm, 0x12345678, 0, 0x2, 0x45678123, FL_CF, FL_CF},
@@ -656,8 +683,7 @@ MUL1(idiv32, "idivl %k[s]")
 static void check_md(const char *name, struct muldiv got, uint32_t eax, uint32_t edx, int co)
 {
     int ok = got.eax == eax && got.edx == edx;
-    if (co >= 0)
-        ok = ok && (got.flags & CO) == (co ? CO : 0);
+    if (co >= 0) ok = ok && (got.flags & CO) == (co ? CO : 0);
     if (ok)
         kt_ok(1, "%s", name);
     else
@@ -720,8 +746,7 @@ static void mul_tests(void)
             if (edge[y]) {
                 uint64_t n = ((uint64_t)(edge[x] % edge[y]) << 32) | edge[x];
                 g = div32((uint32_t)n, (uint32_t)(n >> 32), edge[y]);
-                if (g.eax != (uint32_t)(n / edge[y]) || g.edx != (uint32_t)(n % edge[y]))
-                    bad++;
+                if (g.eax != (uint32_t)(n / edge[y]) || g.edx != (uint32_t)(n % edge[y])) bad++;
             }
         }
     kt_eq(bad, 0, "muldiv32_sweep_mismatches");
@@ -890,7 +915,8 @@ static void bit_tests(void)
 {
     static const struct lit bits[] = {
         {"bt32_reg_set", bt32, 0x00000008, 35, 0x2, 0x8, FL_CF, FL_CF | FL_ZF},
-        {"bt32_reg_clear", bt32, 0xfffffff7, 3, 0x2 | FL_CF | FL_ZF, 0xfffffff7, FL_ZF, FL_CF | FL_ZF},
+        {"bt32_reg_clear", bt32, 0xfffffff7, 3, 0x2 | FL_CF | FL_ZF, 0xfffffff7, FL_ZF,
+         FL_CF | FL_ZF},
         {"bts32_reg", bts32, 0x0, 31, 0x2, 0x80000000, 0, FL_CF},
         {"btr32_reg", btr32, 0xffffffff, 64, 0x2, 0xfffffffe, FL_CF, FL_CF},
         {"btc32_reg", btc32, 0x10, 4, 0x2, 0x0, FL_CF, FL_CF},
@@ -947,29 +973,39 @@ static void bit_tests(void)
         uint32_t *base = &alu_bits[4];
         if (mem[i].word) {
             __asm__ volatile("push %0\n\tpopf\n\tbtsw %w1, (%2)\n\tpushf\n\tpop %0"
-                             : "+r"(fl) : "r"(off), "r"(base) : "memory", "cc");
+                             : "+r"(fl)
+                             : "r"(off), "r"(base)
+                             : "memory", "cc");
         } else {
             switch (mem[i].op) {
             case 0:
                 __asm__ volatile("push %0\n\tpopf\n\tbtl %1, (%2)\n\tpushf\n\tpop %0"
-                                 : "+r"(fl) : "r"(off), "r"(base) : "memory", "cc");
+                                 : "+r"(fl)
+                                 : "r"(off), "r"(base)
+                                 : "memory", "cc");
                 break;
             case 1:
                 __asm__ volatile("push %0\n\tpopf\n\tbtsl %1, (%2)\n\tpushf\n\tpop %0"
-                                 : "+r"(fl) : "r"(off), "r"(base) : "memory", "cc");
+                                 : "+r"(fl)
+                                 : "r"(off), "r"(base)
+                                 : "memory", "cc");
                 break;
             case 2:
                 __asm__ volatile("push %0\n\tpopf\n\tbtrl %1, (%2)\n\tpushf\n\tpop %0"
-                                 : "+r"(fl) : "r"(off), "r"(base) : "memory", "cc");
+                                 : "+r"(fl)
+                                 : "r"(off), "r"(base)
+                                 : "memory", "cc");
                 break;
             case 3:
                 __asm__ volatile("push %0\n\tpopf\n\tbtcl %1, (%2)\n\tpushf\n\tpop %0"
-                                 : "+r"(fl) : "r"(off), "r"(base) : "memory", "cc");
+                                 : "+r"(fl)
+                                 : "r"(off), "r"(base)
+                                 : "memory", "cc");
                 break;
             }
         }
-        kt_ok((fl & FL_CF ? 1 : 0) == mem[i].cf && alu_bits[mem[i].idx] == mem[i].after,
-              "%s", mem[i].name);
+        kt_ok((fl & FL_CF ? 1 : 0) == mem[i].cf && alu_bits[mem[i].idx] == mem[i].after, "%s",
+              mem[i].name);
     }
     /* Immediate offsets are taken modulo the operand size: no displacement. */
     alu_bits[4] = 0;
@@ -1003,14 +1039,18 @@ static void xchg_tests(void)
     a = 0x7fffffff;
     b = 1;
     __asm__ volatile("push %2\n\tpopf\n\txaddl %1, %0\n\tpushf\n\tpop %2"
-                     : "+r"(a), "+r"(b), "+r"(f) : : "cc");
+                     : "+r"(a), "+r"(b), "+r"(f)
+                     :
+                     : "cc");
     kt_ok(a == 0x80000000 && b == 0x7fffffff, "xadd32_values");
     kt_eq_flags(f, FL_OF | FL_SF | FL_AF | FL_PF, FL_ARITH, "xadd32_flags");
     m = 0xff;
     b = 0x01;
     f = 0x2;
     __asm__ volatile("push %2\n\tpopf\n\txaddb %b1, %0\n\tpushf\n\tpop %2"
-                     : "+m"(*(volatile uint8_t *)&m), "+q"(b), "+r"(f) : : "cc", "memory");
+                     : "+m"(*(volatile uint8_t *)&m), "+q"(b), "+r"(f)
+                     :
+                     : "cc", "memory");
     kt_ok(m == 0x00 && b == 0xff, "xadd8_mem_values");
     kt_eq_flags(f, FL_CF | FL_ZF | FL_AF | FL_PF, FL_ARITH, "xadd8_mem_flags");
 
@@ -1018,24 +1058,34 @@ static void xchg_tests(void)
     uint32_t eax = 5, d = 5, s = 9;
     f = 0x2;
     __asm__ volatile("push %3\n\tpopf\n\tcmpxchgl %2, %1\n\tpushf\n\tpop %3"
-                     : "+a"(eax), "+r"(d), "+r"(s), "+r"(f) : : "cc");
+                     : "+a"(eax), "+r"(d), "+r"(s), "+r"(f)
+                     :
+                     : "cc");
     kt_ok(eax == 5 && d == 9, "cmpxchg32_equal_values");
     kt_eq_flags(f, FL_ZF | FL_PF, FL_ARITH, "cmpxchg32_equal_flags");
     eax = 4;
     d = 5;
     f = 0x2;
     __asm__ volatile("push %3\n\tpopf\n\tcmpxchgl %2, %1\n\tpushf\n\tpop %3"
-                     : "+a"(eax), "+r"(d), "+r"(s), "+r"(f) : : "cc");
+                     : "+a"(eax), "+r"(d), "+r"(s), "+r"(f)
+                     :
+                     : "cc");
     kt_ok(eax == 5 && d == 5, "cmpxchg32_differ_values");
     kt_eq_flags(f, FL_CF | FL_SF | FL_AF | FL_PF, FL_ARITH, "cmpxchg32_differ_flags");
     eax = 0xffffff80;
     m = 0x1280;
     s = 0x7f;
-    __asm__ volatile("cmpxchgb %b1, %0" : "+m"(*(volatile uint8_t *)&m), "+q"(s), "+a"(eax) : : "cc");
+    __asm__ volatile("cmpxchgb %b1, %0"
+                     : "+m"(*(volatile uint8_t *)&m), "+q"(s), "+a"(eax)
+                     :
+                     : "cc");
     kt_ok(m == 0x127f && eax == 0xffffff80, "cmpxchg8_mem_equal");
     eax = 0xffff0001;
     m = 0x00020003;
-    __asm__ volatile("cmpxchgw %w1, %0" : "+m"(*(volatile uint16_t *)&m), "+r"(s), "+a"(eax) : : "cc");
+    __asm__ volatile("cmpxchgw %w1, %0"
+                     : "+m"(*(volatile uint16_t *)&m), "+r"(s), "+a"(eax)
+                     :
+                     : "cc");
     kt_ok(m == 0x00020003 && eax == 0xffff0003, "cmpxchg16_mem_differ");
 
     /* CMPXCHG8B: EDX:EAX vs m64; only ZF changes. */
@@ -1043,14 +1093,18 @@ static void xchg_tests(void)
     uint32_t lo = 0x55667788, hi = 0x11223344, bl = 0xaaaaaaaa, ch = 0xbbbbbbbb;
     f = 0x2 | FL_CF | FL_SF;
     __asm__ volatile("push %4\n\tpopf\n\tcmpxchg8b %5\n\tpushf\n\tpop %4"
-                     : "+a"(lo), "+d"(hi), "+b"(bl), "+c"(ch), "+r"(f), "+m"(q) : : "cc", "memory");
+                     : "+a"(lo), "+d"(hi), "+b"(bl), "+c"(ch), "+r"(f), "+m"(q)
+                     :
+                     : "cc", "memory");
     kt_ok(q == 0xbbbbbbbbaaaaaaaaull && lo == 0x55667788 && hi == 0x11223344, "cmpxchg8b_equal");
     kt_eq_flags(f, FL_ZF | FL_CF | FL_SF, FL_ARITH, "cmpxchg8b_equal_flags");
     lo = 0;
     hi = 0;
     f = 0x2 | FL_ZF;
     __asm__ volatile("push %4\n\tpopf\n\tcmpxchg8b %5\n\tpushf\n\tpop %4"
-                     : "+a"(lo), "+d"(hi), "+b"(bl), "+c"(ch), "+r"(f), "+m"(q) : : "cc", "memory");
+                     : "+a"(lo), "+d"(hi), "+b"(bl), "+c"(ch), "+r"(f), "+m"(q)
+                     :
+                     : "cc", "memory");
     kt_ok(q == 0xbbbbbbbbaaaaaaaaull && lo == 0xaaaaaaaa && hi == 0xbbbbbbbb, "cmpxchg8b_differ");
     kt_eq_flags(f, 0, FL_ZF, "cmpxchg8b_differ_zf");
     /* A register operand is not encodable: 0f c7 /1 with mod=3 is #UD. */
@@ -1062,8 +1116,9 @@ static void xchg_tests(void)
 /* ---- conditions: SETcc, CMOVcc, Jcc rel8 and rel32 ---- */
 
 #define CC_LIST(X)                                                                                 \
-    X(0, "o") X(1, "no") X(2, "b") X(3, "ae") X(4, "e") X(5, "ne") X(6, "be") X(7, "a") X(8, "s") \
-    X(9, "ns") X(10, "p") X(11, "np") X(12, "l") X(13, "ge") X(14, "le") X(15, "g")
+    X(0, "o")                                                                                      \
+    X(1, "no") X(2, "b") X(3, "ae") X(4, "e") X(5, "ne") X(6, "be") X(7, "a") X(8, "s") X(9, "ns") \
+        X(10, "p") X(11, "np") X(12, "l") X(13, "ge") X(14, "le") X(15, "g")
 static const char *cc_names[16] = {"o", "no", "b", "ae", "e", "ne", "be", "a",
                                    "s", "ns", "p", "np", "l", "ge", "le", "g"};
 
@@ -1094,29 +1149,35 @@ static uint32_t run_cc(int kind, int cc, uint32_t f)
         break;
 #define CMOV(n, c)                                                                                 \
     case 16 + n:                                                                                   \
-        __asm__ volatile("push %1\n\tpopf\n\tcmov" c "l %2, %0" : "+r"(d) : "r"(f), "r"(s) : "cc"); \
+        __asm__ volatile("push %1\n\tpopf\n\tcmov" c "l %2, %0"                                    \
+                         : "+r"(d)                                                                 \
+                         : "r"(f), "r"(s)                                                          \
+                         : "cc");                                                                  \
         r = d;                                                                                     \
         break;
 #define J8(n, c)                                                                                   \
     case 32 + n:                                                                                   \
         r = 1;                                                                                     \
-        __asm__ volatile("push %1\n\tpopf\n\tj" c " 1f\n\tmovl $0, %0\n1:" : "+r"(r) : "r"(f) : "cc"); \
+        __asm__ volatile("push %1\n\tpopf\n\tj" c " 1f\n\tmovl $0, %0\n1:"                         \
+                         : "+r"(r)                                                                 \
+                         : "r"(f)                                                                  \
+                         : "cc");                                                                  \
         break;
 #define J32(n, c)                                                                                  \
     case 48 + n:                                                                                   \
         r = 1;                                                                                     \
         __asm__ volatile("push %1\n\tpopf\n\tj" c " 1f\n\tmovl $0, %0\n\t.fill 160, 1, 0x90\n1:"   \
-                         : "+r"(r) : "r"(f) : "cc");                                               \
+                         : "+r"(r)                                                                 \
+                         : "r"(f)                                                                  \
+                         : "cc");                                                                  \
         break;
         CC_LIST(SET)
         CC_LIST(CMOV)
         CC_LIST(J8)
         CC_LIST(J32)
     }
-    if (kind == 0)
-        return r & 0xff;
-    if (kind == 1)
-        return r == 0x2222 ? 1 : r == 0x1111 ? 0 : 0xbad;
+    if (kind == 0) return r & 0xff;
+    if (kind == 1) return r == 0x2222 ? 1 : r == 0x1111 ? 0 : 0xbad;
     return r;
 }
 
@@ -1131,8 +1192,7 @@ static void cc_tests(void)
                 uint32_t f = 0x2 | (combo & 1 ? FL_CF : 0) | (combo & 2 ? FL_PF : 0) |
                              (combo & 4 ? FL_ZF : 0) | (combo & 8 ? FL_SF : 0) |
                              (combo & 16 ? FL_OF : 0);
-                if (run_cc(kind, cc, f) != (uint32_t)cc_eval(cc, f) && !bad++)
-                    first = f;
+                if (run_cc(kind, cc, f) != (uint32_t)cc_eval(cc, f) && !bad++) first = f;
             }
             if (bad)
                 kt_fail("cc", "%s%s: %u wrong flag combinations, first flags 0x%x", kinds[kind],
@@ -1148,7 +1208,10 @@ static void cc_tests(void)
 
     /* LOOP/LOOPE/LOOPNE/JECXZ: ECX counts down without touching the flags. */
     uint32_t c = 5, n = 0, f = 0;
-    __asm__ volatile("1:\n\tincl %1\n\tloop 1b\n\tpushf\n\tpop %2" : "+c"(c), "+r"(n), "=r"(f) : : "cc");
+    __asm__ volatile("1:\n\tincl %1\n\tloop 1b\n\tpushf\n\tpop %2"
+                     : "+c"(c), "+r"(n), "=r"(f)
+                     :
+                     : "cc");
     kt_ok(c == 0 && n == 5, "loop_count");
     c = 10;
     n = 0;
@@ -1245,14 +1308,18 @@ static void stack_tests(void)
     uint32_t r, e;
     __asm__ volatile("movl %%esp, alu_save_esp\n\tmovl $alu_stack+256, %%esp\n\t"
                      "pushl %%esp\n\tpopl %0\n\tmovl alu_save_esp, %%esp"
-                     : "=r"(r) : : "memory");
+                     : "=r"(r)
+                     :
+                     : "memory");
     kt_eq(r, STK_TOP, "push_esp_pushes_old_value");
 
     alu_stack[62] = 0x11111111;
     alu_stack[63] = 0x22222222;
     __asm__ volatile("movl %%esp, alu_save_esp\n\tmovl $alu_stack+248, %%esp\n\t"
                      "popl (%%esp)\n\tmovl %%esp, %0\n\tmovl alu_save_esp, %%esp"
-                     : "=r"(r) : : "memory");
+                     : "=r"(r)
+                     :
+                     : "memory");
     kt_ok(r == STK_TOP - 4 && alu_stack[63] == 0x11111111, "pop_mem_esp_uses_new_esp");
 
     alu_stack[60] = 0x33333333;
@@ -1260,35 +1327,47 @@ static void stack_tests(void)
     alu_stack[62] = 0x55555555;
     __asm__ volatile("movl %%esp, alu_save_esp\n\tmovl $alu_stack+240, %%esp\n\t"
                      "popl 4(%%esp)\n\tmovl %%esp, %0\n\tmovl alu_save_esp, %%esp"
-                     : "=r"(r) : : "memory");
+                     : "=r"(r)
+                     :
+                     : "memory");
     kt_ok(r == STK_TOP - 12 && alu_stack[62] == 0x33333333 && alu_stack[61] == 0x44444444,
           "pop_mem_esp_disp");
 
     alu_stack[63] = 0xabcdef00;
     __asm__ volatile("movl %%esp, alu_save_esp\n\tmovl $alu_stack+252, %%esp\n\t"
                      "popl %%esp\n\tmovl %%esp, %0\n\tmovl alu_save_esp, %%esp"
-                     : "=r"(r) : : "memory");
+                     : "=r"(r)
+                     :
+                     : "memory");
     kt_eq(r, 0xabcdef00, "pop_esp_loads_value");
 
     __asm__ volatile("movl %%esp, alu_save_esp\n\tmovl $alu_stack+256, %%esp\n\t"
                      "pushl $-2\n\tmovl %%esp, %0\n\tmovl alu_save_esp, %%esp"
-                     : "=r"(r) : : "memory");
+                     : "=r"(r)
+                     :
+                     : "memory");
     kt_ok(r == STK_TOP - 4 && alu_stack[63] == 0xfffffffe, "push_imm8_sign_extends");
 
     alu_stack[63] = 0;
     __asm__ volatile("movl %%esp, alu_save_esp\n\tmovl $alu_stack+256, %%esp\n\t"
                      "pushw $0x1234\n\tmovl %%esp, %0\n\tmovl alu_save_esp, %%esp"
-                     : "=r"(r) : : "memory");
+                     : "=r"(r)
+                     :
+                     : "memory");
     kt_ok(r == STK_TOP - 2 && alu_stack[63] == 0x12340000, "pushw_imm_two_bytes");
 
     alu_stack[63] = 0xffffffff;
     __asm__ volatile("movl %%esp, alu_save_esp\n\tmovl $alu_stack+256, %%esp\n\t"
                      "pushl %%ds\n\tmovl %%esp, %0\n\tmovl alu_save_esp, %%esp"
-                     : "=r"(r) : : "memory");
+                     : "=r"(r)
+                     :
+                     : "memory");
     kt_ok(r == STK_TOP - 4 && (alu_stack[63] & 0xffff) == KT_DS, "push_sreg32");
     __asm__ volatile("movl %%esp, alu_save_esp\n\tmovl $alu_stack+256, %%esp\n\t"
                      "pushw %%ss\n\tpopw %%ax\n\tmovl %%esp, %0\n\tmovl alu_save_esp, %%esp"
-                     : "=r"(r), "=a"(e) : : "memory");
+                     : "=r"(r), "=a"(e)
+                     :
+                     : "memory");
     kt_ok(r == STK_TOP && (e & 0xffff) == KT_DS, "push_pop_sreg16");
 
     /* PUSHA order: EAX ECX EDX EBX (original ESP) EBP ESI EDI. */
@@ -1298,7 +1377,9 @@ static void stack_tests(void)
                      "movl $5, %%ebp\n\tmovl $6, %%esi\n\tmovl $7, %%edi\n\t"
                      "pushal\n\tmovl %%esp, alu_out\n\t"
                      "movl alu_save_esp, %%esp\n\tmovl alu_save_ebp, %%ebp"
-                     : : : "eax", "ecx", "edx", "ebx", "esi", "edi", "memory");
+                     :
+                     :
+                     : "eax", "ecx", "edx", "ebx", "esi", "edi", "memory");
     kt_ok(alu_out[0] == STK_TOP - 32 && alu_stack[63] == 1 && alu_stack[62] == 2 &&
               alu_stack[61] == 3 && alu_stack[60] == 4 && alu_stack[59] == STK_TOP &&
               alu_stack[58] == 5 && alu_stack[57] == 6 && alu_stack[56] == 7,
@@ -1306,13 +1387,16 @@ static void stack_tests(void)
 
     for (int k = 0; k < 8; k++)
         alu_stack[56 + k] = 0x100 + k; /* EDI ESI EBP (ESP) EBX EDX ECX EAX */
-    __asm__ volatile("movl %%esp, alu_save_esp\n\tmovl %%ebp, alu_save_ebp\n\t"
-                     "movl $alu_stack+224, %%esp\n\tpopal\n\t"
-                     "movl %%eax, alu_out\n\tmovl %%ecx, alu_out+4\n\tmovl %%edx, alu_out+8\n\t"
-                     "movl %%ebx, alu_out+12\n\tmovl %%esp, alu_out+16\n\t"
-                     "movl %%ebp, alu_out+20\n\tmovl %%esi, alu_out+24\n\tmovl %%edi, alu_out+28\n\t"
-                     "movl alu_save_esp, %%esp\n\tmovl alu_save_ebp, %%ebp"
-                     : : : "eax", "ecx", "edx", "ebx", "esi", "edi", "memory");
+    __asm__ volatile(
+        "movl %%esp, alu_save_esp\n\tmovl %%ebp, alu_save_ebp\n\t"
+        "movl $alu_stack+224, %%esp\n\tpopal\n\t"
+        "movl %%eax, alu_out\n\tmovl %%ecx, alu_out+4\n\tmovl %%edx, alu_out+8\n\t"
+        "movl %%ebx, alu_out+12\n\tmovl %%esp, alu_out+16\n\t"
+        "movl %%ebp, alu_out+20\n\tmovl %%esi, alu_out+24\n\tmovl %%edi, alu_out+28\n\t"
+        "movl alu_save_esp, %%esp\n\tmovl alu_save_ebp, %%ebp"
+        :
+        :
+        : "eax", "ecx", "edx", "ebx", "esi", "edi", "memory");
     kt_ok(alu_out[0] == 0x107 && alu_out[1] == 0x106 && alu_out[2] == 0x105 &&
               alu_out[3] == 0x104 && alu_out[4] == STK_TOP && alu_out[5] == 0x102 &&
               alu_out[6] == 0x101 && alu_out[7] == 0x100,
@@ -1321,7 +1405,9 @@ static void stack_tests(void)
     __asm__ volatile("movl %%esp, alu_save_esp\n\tmovl $alu_stack+256, %%esp\n\t"
                      "movl $0x11112222, %%eax\n\tpushaw\n\tmovl %%esp, alu_out\n\t"
                      "movl alu_save_esp, %%esp"
-                     : : : "eax", "memory");
+                     :
+                     :
+                     : "eax", "memory");
     kt_ok(alu_out[0] == STK_TOP - 16 && (alu_stack[63] >> 16) == 0x2222 &&
               (alu_stack[61] >> 16) == (STK_TOP & 0xffff),
           "pushaw_layout");
@@ -1342,36 +1428,43 @@ static void stack_tests(void)
                              "movl %%esp, alu_out\n\tmovl %%ebp, alu_out+4\n\tleave\n\t"
                              "movl %%esp, alu_out+8\n\tmovl %%ebp, alu_out+12\n\t"
                              "movl alu_save_esp, %%esp\n\tmovl alu_save_ebp, %%ebp"
-                             : : "r"(fake_ebp) : "memory");
+                             :
+                             : "r"(fake_ebp)
+                             : "memory");
         else if (lv[k].level == 1)
             __asm__ volatile("movl %%esp, alu_save_esp\n\tmovl %%ebp, alu_save_ebp\n\t"
                              "movl $alu_stack+256, %%esp\n\tmovl %0, %%ebp\n\tenter $16, $1\n\t"
                              "movl %%esp, alu_out\n\tmovl %%ebp, alu_out+4\n\tleave\n\t"
                              "movl %%esp, alu_out+8\n\tmovl %%ebp, alu_out+12\n\t"
                              "movl alu_save_esp, %%esp\n\tmovl alu_save_ebp, %%ebp"
-                             : : "r"(fake_ebp) : "memory");
+                             :
+                             : "r"(fake_ebp)
+                             : "memory");
         else
             __asm__ volatile("movl %%esp, alu_save_esp\n\tmovl %%ebp, alu_save_ebp\n\t"
                              "movl $alu_stack+256, %%esp\n\tmovl %0, %%ebp\n\tenter $16, $3\n\t"
                              "movl %%esp, alu_out\n\tmovl %%ebp, alu_out+4\n\tleave\n\t"
                              "movl %%esp, alu_out+8\n\tmovl %%ebp, alu_out+12\n\t"
                              "movl alu_save_esp, %%esp\n\tmovl alu_save_ebp, %%ebp"
-                             : : "r"(fake_ebp) : "memory");
+                             :
+                             : "r"(fake_ebp)
+                             : "memory");
         int L = lv[k].level;
         uint32_t frame = STK_TOP - 4;
         uint32_t exp_esp = frame - (L ? 4 * L : 0) - 16;
         int ok = alu_out[0] == exp_esp && alu_out[1] == frame && alu_stack[63] == fake_ebp;
-        if (L >= 1)
-            ok = ok && alu_stack[63 - L] == frame;
+        if (L >= 1) ok = ok && alu_stack[63 - L] == frame;
         for (int j = 1; j < L; j++)
             ok = ok && alu_stack[63 - j] == old_frame[3 - j];
         ok = ok && alu_out[2] == STK_TOP && alu_out[3] == fake_ebp;
         if (ok)
             kt_ok(1, "%s", lv[k].name);
         else
-            kt_fail(lv[k].name, "esp 0x%x ebp 0x%x (expected 0x%x 0x%x), after leave 0x%x 0x%x, "
-                    "stack %x %x %x %x", alu_out[0], alu_out[1], exp_esp, frame, alu_out[2],
-                    alu_out[3], alu_stack[63], alu_stack[62], alu_stack[61], alu_stack[60]);
+            kt_fail(lv[k].name,
+                    "esp 0x%x ebp 0x%x (expected 0x%x 0x%x), after leave 0x%x 0x%x, "
+                    "stack %x %x %x %x",
+                    alu_out[0], alu_out[1], exp_esp, frame, alu_out[2], alu_out[3], alu_stack[63],
+                    alu_stack[62], alu_stack[61], alu_stack[60]);
     }
 }
 
@@ -1463,8 +1556,11 @@ static void eflags_tests(void)
     kt_eq_flags(got, FL_OF, FL_ARITH | 0x28, "sahf_none_reserved_ignored");
 
     uint32_t f1, f2, f3;
-    __asm__ volatile("stc\n\tpushf\n\tpop %0\n\tcmc\n\tpushf\n\tpop %1\n\tcmc\n\tclc\n\tpushf\n\tpop %2"
-                     : "=r"(f1), "=r"(f2), "=r"(f3) : : "cc");
+    __asm__ volatile(
+        "stc\n\tpushf\n\tpop %0\n\tcmc\n\tpushf\n\tpop %1\n\tcmc\n\tclc\n\tpushf\n\tpop %2"
+        : "=r"(f1), "=r"(f2), "=r"(f3)
+        :
+        : "cc");
     kt_ok((f1 & FL_CF) && !(f2 & FL_CF) && !(f3 & FL_CF), "stc_cmc_clc");
     __asm__ volatile("std\n\tpushf\n\tpop %0\n\tcld\n\tpushf\n\tpop %1" : "=r"(f1), "=r"(f2));
     kt_ok((f1 & FL_DF) && !(f2 & FL_DF), "std_cld");

@@ -21,6 +21,8 @@ void test_main(void)
     /* CR4.PAE with paging off is legal; only the reserved bits fault. */
     kt_fault_reset();
     __asm__ volatile(KT_TRY "mov %0, %%cr4\n\tmov %1, %%cr4" KT_END
-                     : : "r"(cr4 | CR4_PAE), "r"(cr4) : "memory");
+                     :
+                     : "r"(cr4 | CR4_PAE), "r"(cr4)
+                     : "memory");
     kt_no_fault("cr4_pae_with_paging_off_ok");
 }

@@ -14,8 +14,8 @@ static void trap_tests(void)
     __asm__ volatile(KT_TRY ".byte 0xcd, 0x03" KT_END ::: "memory"); /* not the 0xcc form */
     kt_eq_fault(3, 0, kt_site + 2, "int_3_bp_trap");
     kt_fault_reset();
-    __asm__ volatile("movl $0x7fffffff, %%eax\n\taddl $1, %%eax\n\t" KT_TRY "into" KT_END
-                     ::: "eax", "memory", "cc");
+    __asm__ volatile("movl $0x7fffffff, %%eax\n\taddl $1, %%eax\n\t" KT_TRY "into" KT_END ::
+                         : "eax", "memory", "cc");
     kt_eq_fault(4, 0, kt_site + 1, "into_of_set_trap");
     kt_fault_reset();
     __asm__ volatile("xorl %%eax, %%eax\n\t" KT_TRY "into" KT_END ::: "eax", "memory", "cc");
@@ -81,7 +81,8 @@ static void error_code_tests(void)
     kt_idt[1] &= ~(1ull << 47);
     kt_fault_reset();
     __asm__ volatile(KT_TRY "pushf\n\torl $0x100, (%%esp)\n\tpopf\n\tnop\n\tnop" KT_END
-                     "pushf\n\tandl $~0x100, (%%esp)\n\tpopf" ::: "memory", "cc");
+                            "pushf\n\tandl $~0x100, (%%esp)\n\tpopf" ::
+                                : "memory", "cc");
     kt_reset_gate(1);
     kt_eq(kt_last.vector, 11, "db_gate_not_present_np");
     kt_eq(kt_last.error, (1 << 3) | 2 | 1, "db_gate_not_present_ext_bit");
@@ -101,7 +102,9 @@ static void debug_tests(void)
     db_count = 0;
     __asm__ volatile("mov %1, %%dr6\n\tpushf\n\torl $0x100, (%%esp)\n\tpopf\n\tnop\n1:\n\t"
                      "movl $1b, %0"
-                     : "=r"(after) : "r"(0) : "memory", "cc");
+                     : "=r"(after)
+                     : "r"(0)
+                     : "memory", "cc");
     kt_eq(db_count, 1, "single_step_one_trap");
     kt_eq(db_eip, after, "single_step_after_next_insn");
     kt_ok(db_dr6 & (1u << 14), "single_step_dr6_bs");
@@ -109,7 +112,9 @@ static void debug_tests(void)
     /* Data write breakpoint on bp_data (RW=01, LEN=11): a trap after the write. */
     db_count = 0;
     __asm__ volatile("mov %0, %%dr0\n\tmov %1, %%dr6\n\tmov %2, %%dr7"
-                     : : "r"(&bp_data), "r"(0), "r"(0x000d0001) : "memory");
+                     :
+                     : "r"(&bp_data), "r"(0), "r"(0x000d0001)
+                     : "memory");
     volatile uint32_t x = bp_data; /* reads do not trigger a write breakpoint */
     (void)x;
     kt_eq(db_count, 0, "data_bp_read_ignored");
@@ -121,7 +126,9 @@ static void debug_tests(void)
     /* Read/write breakpoint (RW=11) on a byte inside the dword. */
     db_count = 0;
     __asm__ volatile("mov %0, %%dr1\n\tmov %1, %%dr6\n\tmov %2, %%dr7"
-                     : : "r"((uint8_t *)&bp_data + 2), "r"(0), "r"(0x00300004) : "memory");
+                     :
+                     : "r"((uint8_t *)&bp_data + 2), "r"(0), "r"(0x00300004)
+                     : "memory");
     x = bp_data;
     kt_eq(db_count, 1, "rw_bp_read_traps");
     kt_ok(db_dr6 & 2, "rw_bp_dr6_b1");
@@ -129,7 +136,9 @@ static void debug_tests(void)
      * handler lets it run on return. */
     db_count = 0;
     __asm__ volatile("mov %0, %%dr2\n\tmov %1, %%dr6\n\tmov %2, %%dr7"
-                     : : "r"(bp_insn), "r"(0), "r"(0x00000010) : "memory");
+                     :
+                     : "r"(bp_insn), "r"(0), "r"(0x00000010)
+                     : "memory");
     uint32_t v = 0;
     __asm__ volatile("bp_insn:\n\tmovl $7, %0" : "=r"(v));
     __asm__ volatile("mov %0, %%dr7" : : "r"(0) : "memory");
@@ -149,7 +158,9 @@ static void df_tests(void)
     kt_fault_reset();
     kt_fixup_cs = KT_CS;
     __asm__ volatile(KT_TRY "mov %0, %%ds" KT_END "mov %1, %%ds"
-                     : : "r"(0x3f8), "r"(KT_DS) : "memory");
+                     :
+                     : "r"(0x3f8), "r"(KT_DS)
+                     : "memory");
     kt_reset_gate(13);
     kt_eq(kt_last.vector, 8, "gp_then_np_is_df");
     kt_eq(kt_last.error, 0, "df_error_code_0");
@@ -193,7 +204,10 @@ void df_task_main(uint32_t error)
 void df_task_entry(void);
 __asm__(".text\ndf_task_entry:\n\tcall df_task_main\n\tud2\n");
 
-static uint32_t touch(uint32_t va) { return *(volatile uint32_t *)va; }
+static uint32_t touch(uint32_t va)
+{
+    return *(volatile uint32_t *)va;
+}
 
 static void df_task_tests(void)
 {

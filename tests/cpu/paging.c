@@ -3,10 +3,10 @@
  * INVLPG, CR3 loads and global pages). */
 #include "kt.h"
 
-#define VA(n) (0x40000000u + (n) * 0x1000u) /* test pages, outside the identity map */
-#define PF_P 1u
-#define PF_W 2u
-#define PF_U 4u
+#define VA(n) (0x40000000u + (n)*0x1000u) /* test pages, outside the identity map */
+#define PF_P  1u
+#define PF_W  2u
+#define PF_U  4u
 
 static uint32_t try_read(uint32_t va)
 {
@@ -24,18 +24,23 @@ static void try_write(uint32_t va, uint32_t v)
 
 static void check_pf(const char *name, uint32_t err, uint32_t cr2)
 {
-    if (kt_eq_fault(14, err, kt_site, "%s", name))
-        kt_eq(kt_last.cr2, cr2, "%s_cr2", name);
+    if (kt_eq_fault(14, err, kt_site, "%s", name)) kt_eq(kt_last.cr2, cr2, "%s_cr2", name);
 }
 
-static uint32_t user_read(uint32_t va) { return try_read(va); }
+static uint32_t user_read(uint32_t va)
+{
+    return try_read(va);
+}
 static uint32_t user_write(uint32_t va)
 {
     try_write(va, 0x5555);
     return 0;
 }
 
-static uint32_t *page(void) { return kt_alloc_page(); }
+static uint32_t *page(void)
+{
+    return kt_alloc_page();
+}
 
 static void basic_4k(void)
 {
@@ -190,7 +195,8 @@ static void tlb_tests(void)
     write_cr3(read_cr3());
     uint32_t after_cr3 = try_read(VA(21));
     kt_ok(after_cr3 == 0xa0a0a0a0 || after_cr3 == 0xb0b0b0b0, "global_after_cr3_old_or_new");
-    kt_printf("# global entry %s a CR3 load\n", after_cr3 == 0xa0a0a0a0 ? "survived" : "did not survive");
+    kt_printf("# global entry %s a CR3 load\n",
+              after_cr3 == 0xa0a0a0a0 ? "survived" : "did not survive");
     invlpg(VA(21));
     kt_eq(try_read(VA(21)), 0xb0b0b0b0, "invlpg_flushes_global");
     *kt_pte(VA(21)) = (uint32_t)a | PTE_P | PTE_W | PTE_G;

@@ -5,8 +5,8 @@
 
 /* ---- INT n from ring 3 through a DPL-3 interrupt gate ---- */
 
-#define VEC_U3 0x80   /* DPL 3 gate */
-#define VEC_U0 0x81   /* DPL 0 gate */
+#define VEC_U3     0x80 /* DPL 3 gate */
+#define VEC_U0     0x81 /* DPL 0 gate */
 #define VEC_IRETES 0x82 /* DPL 3 gate whose handler returns with ES = ring-0 data */
 
 uint32_t pv_user_esp, pv_user_eip;
@@ -26,7 +26,9 @@ static uint32_t user_int(uint32_t arg)
 {
     uint32_t r;
     __asm__ volatile("movl %%esp, pv_user_esp\n\tmovl $1f, pv_user_eip\n\tint $0x80\n1:"
-                     : "=a"(r) : "0"(arg) : "memory");
+                     : "=a"(r)
+                     : "0"(arg)
+                     : "memory");
     return r;
 }
 
@@ -67,8 +69,10 @@ static void int_gate_tests(void)
     static uint32_t fn(uint32_t arg)                                                               \
     {                                                                                              \
         kt_fault_reset();                                                                          \
-        __asm__ volatile(KT_TRY insn KT_END : : : "eax", "ecx", "edx", "esi", "edi", "memory",    \
-                         "cc");                                                                    \
+        __asm__ volatile(KT_TRY insn KT_END                                                        \
+                         :                                                                         \
+                         :                                                                         \
+                         : "eax", "ecx", "edx", "esi", "edi", "memory", "cc");                     \
         return 0;                                                                                  \
     }
 
@@ -178,10 +182,8 @@ static void user_fault_tests(void)
 
     /* IOPL 3: CLI/STI and port I/O become legal at CPL 3. */
     static const struct user_case iopl3[] = {
-        {"cli_iopl3_ok", u_cli, KT_ANY, 0, 0},
-        {"in_iopl3_ok", u_in, KT_ANY, 0, 0},
-        {"out_iopl3_ok", u_out, KT_ANY, 0, 0},
-        {"in_word_iopl3_ok", u_in_word, KT_ANY, 0, 0},
+        {"cli_iopl3_ok", u_cli, KT_ANY, 0, 0},   {"in_iopl3_ok", u_in, KT_ANY, 0, 0},
+        {"out_iopl3_ok", u_out, KT_ANY, 0, 0},   {"in_word_iopl3_ok", u_in_word, KT_ANY, 0, 0},
         {"hlt_iopl3_still_gp", u_hlt, 13, 0, 0},
     };
     kt_user_eflags = 0x2 | FL_IOPL;
@@ -304,18 +306,23 @@ static uint32_t u_call_gate(uint32_t sel)
                      "movl %%es, %%eax\n\tmovl %%eax, cg_user_es\n\t"
                      "movl $0x23, %%eax\n\tmovl %%eax, %%es\n\t"
                      "movl cg_user_esp_before, %%esp"
-                     : : : "eax", "memory");
+                     :
+                     :
+                     : "eax", "memory");
     return 0;
 }
 
-static void call_gate_user(void *sel) { kt_user_call(u_call_gate, (uint32_t)sel); }
+static void call_gate_user(void *sel)
+{
+    kt_user_call(u_call_gate, (uint32_t)sel);
+}
 
 static void call_gate_tests(void)
 {
     const int gi = KT_GDT_SPARE + 1;
     /* DPL 3 call gate to ring-0 code, copying 2 parameter dwords. */
-    kt_gdt[gi] = kt_gate_desc(KT_CS, (uint32_t)cg_target, KT_GATE_CALL | KT_GATE_DPL3) |
-                 (2ull << 32);
+    kt_gdt[gi] =
+        kt_gate_desc(KT_CS, (uint32_t)cg_target, KT_GATE_CALL | KT_GATE_DPL3) | (2ull << 32);
     memset(cg_frame, 0, sizeof(cg_frame));
     kt_user_call(u_call_gate, (gi << 3) | 3);
     kt_eq(cg_ss, KT_DS, "call_gate_ss_from_tss");
@@ -350,11 +357,16 @@ static uint32_t u_sysenter(uint32_t arg)
     __asm__ volatile("movl %%esp, %%ecx\n\tmovl $1f, %%edx\n\tsysenter\n1:\n\t"
                      "movl %%cs, %%eax\n\tmovl %%eax, se_user_cs\n\t"
                      "movl %%ss, %%eax\n\tmovl %%eax, se_user_ss\n\tmovl %%esp, se_user_esp"
-                     : : : "eax", "ecx", "edx", "memory");
+                     :
+                     :
+                     : "eax", "ecx", "edx", "memory");
     return 0;
 }
 
-static void sysenter_user(void *arg) { kt_user_call(u_sysenter, 0); }
+static void sysenter_user(void *arg)
+{
+    kt_user_call(u_sysenter, 0);
+}
 
 static void sysenter_tests(void)
 {
@@ -379,13 +391,18 @@ static void sysenter_tests(void)
 }
 
 /* The IRET back to ring 3 nulls a data segment register that holds a ring-0 segment. */
-static void iret_es_handler(struct kt_frame *f) { f->es = KT_DS; }
+static void iret_es_handler(struct kt_frame *f)
+{
+    f->es = KT_DS;
+}
 uint32_t iret_user_es;
 static uint32_t u_iret_es(uint32_t arg)
 {
     __asm__ volatile("int $0x82\n\tmovl %%es, %%eax\n\tmovl %%eax, iret_user_es\n\t"
                      "movl $0x23, %%eax\n\tmovl %%eax, %%es"
-                     : : : "eax", "memory");
+                     :
+                     :
+                     : "eax", "memory");
     return 0;
 }
 
@@ -430,7 +447,10 @@ static void task_tests(void)
     setup_task2();
     kt_tss.cr3 = read_cr3(); /* static field: loaded, never saved, on the way back */
     uint32_t ebx = 0x12345678, esi = 0x9abcdef0, tr;
-    __asm__ volatile("lcall %2, $0" : "+b"(ebx), "+S"(esi) : "i"(KT_TSS2) : "eax", "ecx", "edx", "memory");
+    __asm__ volatile("lcall %2, $0"
+                     : "+b"(ebx), "+S"(esi)
+                     : "i"(KT_TSS2)
+                     : "eax", "ecx", "edx", "memory");
     __asm__ volatile("str %0" : "=r"(tr));
     kt_eq(task_count, 1, "task_call_runs_task");
     kt_eq(task_str & 0xffff, KT_TSS2, "task_str_in_new_task");

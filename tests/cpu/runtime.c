@@ -1,7 +1,10 @@
 /* hello: smoke test of the kt runtime (output, checks, exceptions, ring 3). */
 #include "kt.h"
 
-static uint32_t user_fn(uint32_t x) { return x * 3 + read_cs(); }
+static uint32_t user_fn(uint32_t x)
+{
+    return x * 3 + read_cs();
+}
 
 void test_main(void)
 {

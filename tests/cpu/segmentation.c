@@ -22,7 +22,7 @@ enum {
     I_CODE_JMP,           /* code, base = jmp_code, limit 0x10 */
     I_GATE_JMP,           /* call gate to jmp_gate_target */
 };
-#define SEL(i) ((uint32_t)(i) << 3)
+#define SEL(i)   ((uint32_t)(i) << 3)
 #define BASE_LIM 0x700000u
 
 /* Targets for far transfers; they run in the flat ring-0 code segment. */
@@ -76,7 +76,9 @@ static void setup_gdt(void)
         uint32_t v = 0;                                                                            \
         kt_fault_reset();                                                                          \
         __asm__ volatile("mov %1, %%fs\n\t" KT_TRY insn KT_END "mov %2, %%fs"                      \
-                         : "+a"(v) : "r"(sel), "r"(KT_DS) : "memory");                             \
+                         : "+a"(v)                                                                 \
+                         : "r"(sel), "r"(KT_DS)                                                    \
+                         : "memory");                                                              \
         if ((vec) < 0)                                                                             \
             kt_no_fault("%s", name);                                                               \
         else                                                                                       \
@@ -122,24 +124,34 @@ static void limit_tests(void)
     uint32_t v = 0, zero = 0;
     kt_fault_reset();
     __asm__ volatile("mov %2, %%ss\n\t" KT_TRY "movl 0x300000(%1), %0" KT_END "mov %3, %%ss"
-                     : "+r"(v) : "b"(zero), "r"(SEL(I_SS2M)), "r"(KT_DS) : "memory");
+                     : "+r"(v)
+                     : "b"(zero), "r"(SEL(I_SS2M)), "r"(KT_DS)
+                     : "memory");
     kt_no_fault("ss_limit_ds_access_not_checked_against_ss");
     kt_fault_reset();
     __asm__ volatile("mov %2, %%ss\n\t" KT_TRY "movl 0x300000(%%ebp), %0" KT_END "mov %3, %%ss"
-                     : "+r"(v) : "b"(zero), "r"(SEL(I_SS2M)), "r"(KT_DS) : "memory");
+                     : "+r"(v)
+                     : "b"(zero), "r"(SEL(I_SS2M)), "r"(KT_DS)
+                     : "memory");
     kt_no_fault("ss_limit_ebp_in_range");
     kt_fault_reset();
     __asm__ volatile("push %%ebp\n\txorl %%ebp, %%ebp\n\tmov %2, %%ss\n\t" KT_TRY
                      "movl 0x300000(%%ebp), %0" KT_END "mov %3, %%ss\n\tpop %%ebp"
-                     : "+a"(v) : "b"(zero), "d"(SEL(I_SS2M)), "c"(KT_DS) : "memory");
+                     : "+a"(v)
+                     : "b"(zero), "d"(SEL(I_SS2M)), "c"(KT_DS)
+                     : "memory");
     kt_eq_fault(12, 0, kt_site, "ss_limit_ebp_base_ss_fault");
     kt_fault_reset();
     __asm__ volatile("mov %2, %%ss\n\t" KT_TRY "movl %%ss:0x200000, %0" KT_END "mov %3, %%ss"
-                     : "+r"(v) : "b"(zero), "r"(SEL(I_SS2M)), "r"(KT_DS) : "memory");
+                     : "+r"(v)
+                     : "b"(zero), "r"(SEL(I_SS2M)), "r"(KT_DS)
+                     : "memory");
     kt_eq_fault(12, 0, kt_site, "ss_limit_override_ss_fault");
     kt_fault_reset();
     __asm__ volatile("mov %2, %%ss\n\t" KT_TRY "movl %%ss:0x1ffffc, %0" KT_END "mov %3, %%ss"
-                     : "+r"(v) : "b"(zero), "r"(SEL(I_SS2M)), "r"(KT_DS) : "memory");
+                     : "+r"(v)
+                     : "b"(zero), "r"(SEL(I_SS2M)), "r"(KT_DS)
+                     : "memory");
     kt_no_fault("ss_limit_last_dword_ok");
 }
 
@@ -150,13 +162,17 @@ static void exec_only_test(void)
     kt_fault_reset();
     __asm__ volatile("ljmp %2, $1f\n1:\n\t" KT_TRY "movl %%cs:0x100000, %0" KT_END
                      "ljmp %3, $2f\n2:"
-                     : "=r"(v) : "0"(0), "i"(SEL(I_XO)), "i"(KT_CS) : "memory");
+                     : "=r"(v)
+                     : "0"(0), "i"(SEL(I_XO)), "i"(KT_CS)
+                     : "memory");
     kt_eq_fault(13, 0, kt_site, "exec_only_cs_read_gp");
     kt_eq(kt_last.cs, SEL(I_XO), "exec_only_fault_cs");
     kt_fault_reset();
     __asm__ volatile("ljmp %1, $1f\n1:\n\t" KT_TRY "movl %%ds:0x100000, %0" KT_END
                      "ljmp %2, $2f\n2:"
-                     : "=r"(v) : "i"(SEL(I_XO)), "i"(KT_CS) : "memory");
+                     : "=r"(v)
+                     : "i"(SEL(I_XO)), "i"(KT_CS)
+                     : "memory");
     kt_no_fault("exec_only_runs_and_reads_data");
 }
 
@@ -166,7 +182,9 @@ static void exec_only_test(void)
         uint32_t s = sel;                                                                          \
         kt_fault_reset();                                                                          \
         __asm__ volatile(KT_TRY "mov %0, %%ds" KT_END "mov %1, %%ds"                               \
-                         : : "r"(s), "r"(KT_DS) : "memory");                                       \
+                         :                                                                         \
+                         : "r"(s), "r"(KT_DS)                                                      \
+                         : "memory");                                                              \
         if ((vec) < 0)                                                                             \
             kt_no_fault("%s", name);                                                               \
         else                                                                                       \
@@ -177,7 +195,9 @@ static void exec_only_test(void)
         uint32_t s = sel;                                                                          \
         kt_fault_reset();                                                                          \
         __asm__ volatile(KT_TRY "mov %0, %%ss" KT_END "mov %1, %%ss"                               \
-                         : : "r"(s), "r"(KT_DS) : "memory");                                       \
+                         :                                                                         \
+                         : "r"(s), "r"(KT_DS)                                                      \
+                         : "memory");                                                              \
         if ((vec) < 0)                                                                             \
             kt_no_fault("%s", name);                                                               \
         else                                                                                       \
@@ -214,7 +234,9 @@ static void load_tests(void)
     kt_fault_reset();
     __asm__ volatile("movl %%esp, %0\n\tpushl %2\n\t" KT_TRY "popl %%ds" KT_END
                      "movl %%esp, %1\n\taddl $4, %%esp"
-                     : "=&r"(esp0), "=&r"(esp1) : "r"(SEL(I_XO)) : "memory");
+                     : "=&r"(esp0), "=&r"(esp1)
+                     : "r"(SEL(I_XO))
+                     : "memory");
     kt_eq_fault(13, SEL(I_XO), kt_site, "pop_ds_bad_gp");
     kt_eq(esp1, esp0 - 4, "pop_ds_fault_esp_unchanged");
     kt_eq(read_ds(), KT_DS, "pop_ds_fault_ds_unchanged");
@@ -228,16 +250,22 @@ static void load_tests(void)
     struct farptr p = {0x12345678, KT_UDS};
     uint32_t off = 0, fs = 0;
     __asm__ volatile("lfs %2, %0\n\tmov %%fs, %1\n\tmov %3, %%fs"
-                     : "=&r"(off), "=&r"(fs) : "m"(p), "r"(KT_DS) : "memory");
+                     : "=&r"(off), "=&r"(fs)
+                     : "m"(p), "r"(KT_DS)
+                     : "memory");
     kt_ok(off == 0x12345678 && (fs & 0xffff) == KT_UDS, "lfs");
     __asm__ volatile("lgs %2, %0\n\tmov %%gs, %1\n\tmov %3, %%gs"
-                     : "=&r"(off), "=&r"(fs) : "m"(p), "r"(KT_DS) : "memory");
+                     : "=&r"(off), "=&r"(fs)
+                     : "m"(p), "r"(KT_DS)
+                     : "memory");
     kt_ok(off == 0x12345678 && (fs & 0xffff) == KT_UDS, "lgs");
     uint32_t ss_esp = 0, ss_sel = 0;
     struct farptr sp = {0, KT_DS};
     __asm__ volatile("movl %%esp, %%ecx\n\tmovl %%ecx, %2\n\tlss %2, %%esp\n\t"
                      "movl %%esp, %0\n\tmov %%ss, %1\n\tmovl %%ecx, %%esp"
-                     : "=r"(ss_esp), "=r"(ss_sel), "+m"(sp) : : "ecx", "memory");
+                     : "=r"(ss_esp), "=r"(ss_sel), "+m"(sp)
+                     :
+                     : "ecx", "memory");
     kt_ok(ss_esp == sp.off && (ss_sel & 0xffff) == KT_DS, "lss");
     struct farptr bad = {0x1111, SEL(I_NP)};
     off = 0xabcd;
@@ -255,7 +283,9 @@ static uint32_t user_load_ds(uint32_t sel)
 {
     kt_fault_reset();
     __asm__ volatile(KT_TRY "mov %0, %%ds" KT_END "mov %1, %%ds"
-                     : : "r"(sel), "r"(KT_UDS) : "memory");
+                     :
+                     : "r"(sel), "r"(KT_UDS)
+                     : "memory");
     return kt_last.count ? kt_last.vector << 16 | kt_last.error : 0xffffffff;
 }
 
@@ -273,7 +303,9 @@ static uint32_t user_stack_fault(uint32_t sel)
     __asm__ volatile("movl %%esp, %%edx\n\tmov %0, %%ss\n\tmovl $0x80008, %%esp\n\t"
                      "pushl $1\n\t" KT_TRY "pushl $2\n\tpushl $3" KT_END
                      "mov %1, %%ss\n\tmovl %%edx, %%esp"
-                     : : "r"(sel), "r"(KT_UDS) : "edx", "memory");
+                     :
+                     : "r"(sel), "r"(KT_UDS)
+                     : "edx", "memory");
     return kt_last.count;
 }
 
@@ -320,7 +352,10 @@ static int verw(uint32_t sel)
 }
 
 /* LAR returns the descriptor's second dword masked with 00FxFF00H (bits 19:16 undefined). */
-static uint32_t lar_expect(uint32_t sel) { return (uint32_t)(kt_gdt[sel >> 3] >> 32) & 0x00f0ff00; }
+static uint32_t lar_expect(uint32_t sel)
+{
+    return (uint32_t)(kt_gdt[sel >> 3] >> 32) & 0x00f0ff00;
+}
 
 static void lar_lsl_tests(void)
 {
@@ -372,15 +407,23 @@ static void far_tests(void)
 {
     uint32_t r = 0, before, after;
     seg_ret_eip = seg_ret_cs = 0;
-    __asm__ volatile("lcall %2, $0\n1:\n\tmovl $1b, %0" : "=r"(r) : "0"(0), "i"(SEL(I_GATE)) : "eax", "memory");
+    __asm__ volatile("lcall %2, $0\n1:\n\tmovl $1b, %0"
+                     : "=r"(r)
+                     : "0"(0), "i"(SEL(I_GATE))
+                     : "eax", "memory");
     kt_ok(seg_ret_eip == r && (seg_ret_cs & 0xffff) == KT_CS, "call_gate_same_ring");
     seg_jmp_hit = 0;
     seg_back.sel = KT_CS;
-    __asm__ volatile("movl $1f, seg_back\n\tljmp %0, $0x1234\n1:" : : "i"(SEL(I_GATE_JMP)) : "memory");
+    __asm__ volatile("movl $1f, seg_back\n\tljmp %0, $0x1234\n1:"
+                     :
+                     : "i"(SEL(I_GATE_JMP))
+                     : "memory");
     kt_eq(seg_jmp_hit, 1, "jmp_through_call_gate");
     __asm__ volatile("movl %%esp, %0\n\tpushl $0x1111\n\tpushl $0x2222\n\tlcall %2, $far_fn\n\t"
                      "movl %%esp, %1"
-                     : "=&r"(before), "=r"(after) : "i"(KT_CS) : "memory");
+                     : "=&r"(before), "=r"(after)
+                     : "i"(KT_CS)
+                     : "memory");
     kt_eq(after, before, "lret_imm_pops_params");
     kt_fault_reset();
     __asm__ volatile(KT_TRY "lcall %0, $0" KT_END : : "i"(SEL(I_GATE_NP)) : "eax", "memory");
@@ -429,7 +472,9 @@ static void encoding_tests(void)
     kt_eq_fault(13, 0, kt_site, "length_16_gp");
     kt_fault_reset();
     __asm__ volatile(KT_TRY ".fill 11, 1, 0x3e\n\t.byte 0x81, 0xc0\n\t.long 0" KT_END
-                     : : : "eax", "memory");
+                     :
+                     :
+                     : "eax", "memory");
     kt_eq_fault(13, 0, kt_site, "length_17_with_imm_gp");
 
     UD("ud2", ".byte 0x0f, 0x0b");

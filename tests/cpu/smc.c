@@ -13,7 +13,10 @@ static void put_ret_imm(uint8_t *p, uint32_t imm)
     p[5] = 0xc3; /* ret */
 }
 
-static uint32_t call_at(uint8_t *p) { return ((uint32_t(*)(void))p)(); }
+static uint32_t call_at(uint8_t *p)
+{
+    return ((uint32_t(*)(void))p)();
+}
 
 static void same_block_tests(void)
 {
@@ -24,19 +27,26 @@ static void same_block_tests(void)
     /* Restore for a second run through the same (now translated) code. */
     __asm__ volatile("movl $0, %%eax\n\tmovb $3, 1f+1\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\t"
                      "nop\n\tnop\n\tnop\n\tnop\n\tnop\n1:\tmovl $1, %%eax"
-                     : "=a"(r) : : "memory");
+                     : "=a"(r)
+                     :
+                     : "memory");
     kt_eq(r, 3, "smc_later_in_block");
     /* Read-modify-write on code. */
     __asm__ volatile("lock incb 1f+1\n1:\tmovl $0x10, %%eax" : "=a"(r) : : "memory");
     kt_eq(r, 0x11, "smc_lock_inc_immediate");
     /* Replace a whole instruction: mov $5, %eax (5 bytes) becomes inc %eax + 4 nops. */
     __asm__ volatile("movl $0x90909040, 1f\n\tmovb $0x90, 1f+4\n\txorl %%eax, %%eax\n"
-                     "1:\tmovl $5, %%eax" : "=a"(r) : : "memory");
+                     "1:\tmovl $5, %%eax"
+                     : "=a"(r)
+                     :
+                     : "memory");
     kt_eq(r, 1, "smc_replace_opcode");
     /* A string store rewrites the following instructions. */
     static const uint8_t patch[5] = {0xb8, 0x77, 0x00, 0x00, 0x00}; /* mov $0x77, %eax */
     __asm__ volatile("movl $5, %%ecx\n\tmovl $1f, %%edi\n\trep movsb\n1:\tmovl $1, %%eax"
-                     : "=a"(r) : "S"(patch) : "ecx", "edi", "memory");
+                     : "=a"(r)
+                     : "S"(patch)
+                     : "ecx", "edi", "memory");
     kt_eq(r, 0x77, "smc_rep_movsb_over_next");
 }
 
@@ -48,8 +58,7 @@ static void buffer_tests(void)
     unsigned bad = 0;
     for (uint32_t i = 2; i < 50; i++) {
         f[1] = (uint8_t)i;
-        if (call_at(f) != i)
-            bad++;
+        if (call_at(f) != i) bad++;
     }
     kt_eq(bad, 0, "smc_buffer_rewrite_each_call");
     /* Rewrite a function that has already run, replacing its body entirely. */
@@ -76,7 +85,8 @@ static void buffer_tests(void)
     put_ret_imm(g, 7);
     kt_eq(call_at(g), 7, "smc_segment_alias_first");
     __asm__ volatile("mov %0, %%fs\n\tmovb $8, %%fs:(%1)\n\tmov %2, %%fs"
-                     : : "r"(KT_GDT_SPARE << 3), "r"((uint32_t)g + 1 - 0x1000), "r"(KT_DS)
+                     :
+                     : "r"(KT_GDT_SPARE << 3), "r"((uint32_t)g + 1 - 0x1000), "r"(KT_DS)
                      : "memory");
     kt_eq(call_at(g), 8, "smc_segment_alias_write");
 }
@@ -89,13 +99,17 @@ static void loop_test(void)
                      "2:\tmovb %%cl, 1f+2\n"
                      "1:\taddl $0, %0\n\t"
                      "incl %%ecx\n\tcmpl $11, %%ecx\n\tjne 2b"
-                     : "+r"(sum) : : "ecx", "memory", "cc");
+                     : "+r"(sum)
+                     :
+                     : "ecx", "memory", "cc");
     kt_eq(sum, 55, "smc_loop_patches_itself");
     /* Patch a branch: a taken jump turned into two NOPs. */
     uint32_t r;
     __asm__ volatile("movw $0x9090, 1f\n\tmovl $1, %%eax\n"
                      "1:\tjmp 2f\n\tmovl $2, %%eax\n2:"
-                     : "=a"(r) : : "memory");
+                     : "=a"(r)
+                     :
+                     : "memory");
     kt_eq(r, 2, "smc_branch_removed");
 }
 

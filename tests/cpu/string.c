@@ -60,8 +60,8 @@ STR(o16_rep_stos, "rep stosw")
 static uint8_t src[256], dst[256];
 #define S(off) ((uint32_t)src + (uint32_t)(off))
 #define D(off) ((uint32_t)dst + (uint32_t)(off))
-#define UP 0x2u
-#define DOWN (0x2u | FL_DF)
+#define UP     0x2u
+#define DOWN   (0x2u | FL_DF)
 
 static void fill(void)
 {
@@ -219,7 +219,7 @@ static void cmps_scas_tests(void)
 }
 
 /* A data segment based at 4 MiB (GDT spare slot) for the 16-bit-address and override tests. */
-#define SCRATCH 0x400000u
+#define SCRATCH     0x400000u
 #define SEL_SCRATCH (KT_GDT_SPARE << 3)
 
 /* Runs fn with DS and ES (and FS) loaded with the scratch segment. */
@@ -227,7 +227,7 @@ static void cmps_scas_tests(void)
     do {                                                                                           \
         __asm__ volatile(load ::"r"(SEL_SCRATCH) : "memory");                                      \
         call;                                                                                      \
-        __asm__ volatile("mov %0, %%ds\n\tmov %0, %%es\n\tmov %0, %%fs" ::"r"(KT_DS) : "memory"); \
+        __asm__ volatile("mov %0, %%ds\n\tmov %0, %%es\n\tmov %0, %%fs" ::"r"(KT_DS) : "memory");  \
     } while (0)
 
 static struct sregs a16_run(struct sregs (*fn)(struct sregs), struct sregs in)
@@ -255,7 +255,8 @@ static void a16_tests(void)
     kt_eq(sc[0x8000], 0x8f, "a16_movsb_data");
     r = a16_run(a16_rep_movsb, (struct sregs){0xfffe, 0x8004, 0xabcd0003, 0, UP});
     check_regs("a16_rep_movsb_uses_cx", r, 0x0001, 0x8007, 0xabcd0000, 0);
-    kt_ok(sc[0x8004] == 0x8e && sc[0x8005] == 0x8f && sc[0x8006] == 0x40, "a16_rep_movsb_wrapped_data");
+    kt_ok(sc[0x8004] == 0x8e && sc[0x8005] == 0x8f && sc[0x8006] == 0x40,
+          "a16_rep_movsb_wrapped_data");
     r = a16_run(a16_movsb, (struct sregs){0x0000, 0x0000, 0, 0, DOWN});
     check_regs("a16_movsb_down_wrap", r, 0xffff, 0xffff, 0, 0);
     r = a16_run(a16_stosw, (struct sregs){0, 0x7777fffe, 0, 0x1122, UP});
@@ -294,10 +295,7 @@ static void rep_fault_test(void)
     kt_paging_enable();
     uint32_t esi = (uint32_t)src, edi = va + 0xff0, ecx = 64;
     kt_fault_reset();
-    __asm__ volatile(KT_TRY "rep movsb" KT_END
-                     : "+S"(esi), "+D"(edi), "+c"(ecx)
-                     :
-                     : "memory");
+    __asm__ volatile(KT_TRY "rep movsb" KT_END : "+S"(esi), "+D"(edi), "+c"(ecx) : : "memory");
     kt_eq_fault(14, 0x2, kt_site, "rep_movsb_pf_mid");
     kt_eq(kt_last.cr2, va + 0x1000, "rep_movsb_pf_cr2");
     check_regs("rep_movsb_pf_progress", (struct sregs){esi, edi, ecx, 0, 0}, (uint32_t)src + 16,
@@ -306,10 +304,7 @@ static void rep_fault_test(void)
     kt_map(va + 0x1000, SCRATCH + 0x1000, PTE_P | PTE_W);
     invlpg(va + 0x1000);
     kt_fault_reset();
-    __asm__ volatile(KT_TRY "rep movsb" KT_END
-                     : "+S"(esi), "+D"(edi), "+c"(ecx)
-                     :
-                     : "memory");
+    __asm__ volatile(KT_TRY "rep movsb" KT_END : "+S"(esi), "+D"(edi), "+c"(ecx) : : "memory");
     kt_no_fault("rep_movsb_restart");
     kt_ok(ecx == 0 && edi == va + 0x1030 && memcmp((void *)(SCRATCH + 0xff0), src, 64) == 0,
           "rep_movsb_restart_done");

@@ -36,13 +36,12 @@ static void cpuid_tests(void)
 
     r = cpuid(1, 0);
     uint32_t family = (r.a >> 8) & 0xf;
-    if (family == 0xf)
-        family += (r.a >> 20) & 0xff;
+    if (family == 0xf) family += (r.a >> 20) & 0xff;
     kt_eq(family, 6, "cpuid1_family_6");
     static const struct {
         int bit;
         const char *name;
-    } feats[] = {{0, "fpu"}, {3, "pse"}, {4, "tsc"}, {5, "msr"},
+    } feats[] = {{0, "fpu"}, {3, "pse"},  {4, "tsc"},  {5, "msr"},
                  {8, "cx8"}, {11, "sep"}, {13, "pge"}, {15, "cmov"}};
     for (unsigned i = 0; i < sizeof(feats) / sizeof(feats[0]); i++)
         kt_ok((r.d >> feats[i].bit) & 1, "cpuid1_feature_%s", feats[i].name);
@@ -69,8 +68,7 @@ static void tsc_tests(void)
     uint64_t prev = rdtsc();
     for (int i = 0; i < 200; i++) {
         uint64_t now = rdtsc();
-        if (now < prev)
-            bad++;
+        if (now < prev) bad++;
         prev = now;
     }
     kt_eq(bad, 0, "rdtsc_never_backwards");
@@ -139,14 +137,18 @@ static void cr_tests(void)
      * running (paging is on with an identity map so that PG=1/PE=0 stays survivable). */
     kt_fault_reset();
     __asm__ volatile(KT_TRY "mov %0, %%cr0\n\tmov %1, %%cr0" KT_END
-                     : : "r"((cr0 | CR0_NW) & ~CR0_CD), "r"(cr0) : "memory");
+                     :
+                     : "r"((cr0 | CR0_NW) & ~CR0_CD), "r"(cr0)
+                     : "memory");
     kt_eq_fault(13, 0, kt_site, "cr0_nw_without_cd_gp");
     kt_paging_init(PTE_P | PTE_W, 1);
     kt_paging_enable();
     uint32_t pg = read_cr0();
     kt_fault_reset();
     __asm__ volatile(KT_TRY "mov %0, %%cr0\n\tmov %1, %%cr0" KT_END
-                     : : "r"(pg & ~CR0_PE), "r"(pg) : "memory");
+                     :
+                     : "r"(pg & ~CR0_PE), "r"(pg)
+                     : "memory");
     kt_eq_fault(13, 0, kt_site, "cr0_pg_without_pe_gp");
     kt_paging_disable();
     kt_eq(read_cr0(), cr0, "cr0_unchanged_after_gp");
@@ -164,8 +166,7 @@ static void cr_tests(void)
     uint32_t cr4 = read_cr4();
     struct kt_cpuid f = cpuid(1, 0);
     uint32_t want = CR4_PSE | CR4_PGE | CR4_DE | CR4_TSD;
-    if (f.d & (1u << 24))
-        want |= CR4_OSFXSR;
+    if (f.d & (1u << 24)) want |= CR4_OSFXSR;
     write_cr4(cr4 | want);
     kt_eq(read_cr4() & want, want, "cr4_roundtrip");
     write_cr4(cr4);
@@ -270,12 +271,16 @@ static void table_tests(void)
     uint32_t v = 0;
     uint16_t sel = 0;
     __asm__ volatile("lldt %w2\n\tsldt %1\n\tmov %3, %%fs\n\tmovl %%fs:0x40, %0\n\tmov %4, %%fs"
-                     : "=&r"(v), "=&r"(sel) : "r"(ldt_idx << 3), "r"(0x0c), "r"(KT_DS) : "memory");
+                     : "=&r"(v), "=&r"(sel)
+                     : "r"(ldt_idx << 3), "r"(0x0c), "r"(KT_DS)
+                     : "memory");
     kt_eq(sel, ldt_idx << 3, "lldt_sldt");
     kt_eq(v, 0x1d71d7, "ldt_selector_uses_ldt");
     kt_fault_reset();
     __asm__ volatile(KT_TRY "mov %0, %%fs" KT_END "mov %1, %%fs"
-                     : : "r"(0x1c), "r"(KT_DS) : "memory"); /* index 3: beyond LDT limit 31 */
+                     :
+                     : "r"(0x1c), "r"(KT_DS)
+                     : "memory"); /* index 3: beyond LDT limit 31 */
     kt_eq_fault(13, 0x1c, kt_site, "ldt_selector_beyond_limit_gp");
     __asm__ volatile("lldt %w0\n\tsldt %1" : : "r"(0), "m"(sel) : "memory");
     kt_eq(sel, 0, "lldt_null");

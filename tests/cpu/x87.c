@@ -10,31 +10,31 @@ struct f80 {
     uint16_t se;
 } __attribute__((packed));
 
-#define SW_IE 0x0001
-#define SW_DE 0x0002
-#define SW_ZE 0x0004
-#define SW_OE 0x0008
-#define SW_UE 0x0010
-#define SW_PE 0x0020
-#define SW_SF 0x0040
-#define SW_ES 0x0080
-#define SW_C0 0x0100
-#define SW_C1 0x0200
-#define SW_C2 0x0400
-#define SW_C3 0x4000
-#define SW_B  0x8000
+#define SW_IE      0x0001
+#define SW_DE      0x0002
+#define SW_ZE      0x0004
+#define SW_OE      0x0008
+#define SW_UE      0x0010
+#define SW_PE      0x0020
+#define SW_SF      0x0040
+#define SW_ES      0x0080
+#define SW_C0      0x0100
+#define SW_C1      0x0200
+#define SW_C2      0x0400
+#define SW_C3      0x4000
+#define SW_B       0x8000
 #define SW_TOP(sw) (((sw) >> 11) & 7)
-#define SW_EXC 0x003f
-#define SW_CC (SW_C0 | SW_C1 | SW_C2 | SW_C3)
+#define SW_EXC     0x003f
+#define SW_CC      (SW_C0 | SW_C1 | SW_C2 | SW_C3)
 
-#define D_2    0x4000000000000000ull
-#define D_3    0x4008000000000000ull
-#define D_8    0x4020000000000000ull
-#define D_1    0x3ff0000000000000ull
-#define D_M1   0xbff0000000000000ull
-#define D_0    0x0000000000000000ull
-#define D_2_5  0x4004000000000000ull
-#define D_M2_5 0xc004000000000000ull
+#define D_2     0x4000000000000000ull
+#define D_3     0x4008000000000000ull
+#define D_8     0x4020000000000000ull
+#define D_1     0x3ff0000000000000ull
+#define D_M1    0xbff0000000000000ull
+#define D_0     0x0000000000000000ull
+#define D_2_5   0x4004000000000000ull
+#define D_M2_5  0xc004000000000000ull
 #define D_INDEF 0xfff8000000000000ull
 
 static uint16_t fnstsw(void)
@@ -51,8 +51,14 @@ static uint16_t fnstcw(void)
     return c;
 }
 
-static void fldcw(uint16_t c) { __asm__ volatile("fldcw %0" : : "m"(c)); }
-static void fninit(void) { __asm__ volatile("fninit"); }
+static void fldcw(uint16_t c)
+{
+    __asm__ volatile("fldcw %0" : : "m"(c));
+}
+static void fninit(void)
+{
+    __asm__ volatile("fninit");
+}
 
 struct fenv {
     uint32_t cw, sw, tw, fip, fcs_op, fdp, fds;
@@ -180,8 +186,8 @@ static void load_store_tests(void)
         const char *name;
         uint16_t se;
         uint64_t m;
-    } k[] = {{"fld1", 0x3fff, 0x8000000000000000ull},  {"fldz", 0, 0},
-             {"fldpi", 0x4000, 0xc90fdaa22168c235ull}, {"fldl2t", 0x4000, 0xd49a784bcd1b8afeull},
+    } k[] = {{"fld1", 0x3fff, 0x8000000000000000ull},   {"fldz", 0, 0},
+             {"fldpi", 0x4000, 0xc90fdaa22168c235ull},  {"fldl2t", 0x4000, 0xd49a784bcd1b8afeull},
              {"fldl2e", 0x3fff, 0xb8aa3b295c17f0bcull}, {"fldlg2", 0x3ffd, 0x9a209a84fbcff799ull},
              {"fldln2", 0x3ffe, 0xb17217f7d1cf79acull}};
     fninit();
@@ -204,13 +210,16 @@ static void load_store_tests(void)
     uint64_t a = D_8, b = D_2, r0, r1;
     fninit();
     __asm__ volatile("fldl %3\n\tfldl %2\n\tfld %%st(1)\n\tfstpl %0\n\tfstpl %1\n\tfstp %%st(0)"
-                     : "=m"(r0), "=m"(r1) : "m"(a), "m"(b));
+                     : "=m"(r0), "=m"(r1)
+                     : "m"(a), "m"(b));
     kt_ok(r0 == D_2 && r1 == D_8, "fld_st_i_duplicates");
     __asm__ volatile("fldl %3\n\tfldl %2\n\tfxch %%st(1)\n\tfstpl %0\n\tfstpl %1"
-                     : "=m"(r0), "=m"(r1) : "m"(a), "m"(b));
+                     : "=m"(r0), "=m"(r1)
+                     : "m"(a), "m"(b));
     kt_ok(r0 == D_2 && r1 == D_8, "fxch");
     __asm__ volatile("fldl %3\n\tfldl %2\n\tfst %%st(1)\n\tfstpl %0\n\tfstpl %1"
-                     : "=m"(r0), "=m"(r1) : "m"(a), "m"(b));
+                     : "=m"(r0), "=m"(r1)
+                     : "m"(a), "m"(b));
     kt_ok(r0 == D_8 && r1 == D_8, "fst_st_i");
     fninit();
     __asm__ volatile("fld1\n\tfldz\n\tffree %st(1)");
@@ -231,12 +240,12 @@ struct arith {
     uint64_t r0, r1;
 };
 
-#define D_10  0x4024000000000000ull
-#define D_6   0x4018000000000000ull
-#define D_M6  0xc018000000000000ull
-#define D_16  0x4030000000000000ull
-#define D_4   0x4010000000000000ull
-#define D_Q   0x3fd0000000000000ull /* 0.25 */
+#define D_10 0x4024000000000000ull
+#define D_6  0x4018000000000000ull
+#define D_M6 0xc018000000000000ull
+#define D_16 0x4030000000000000ull
+#define D_4  0x4010000000000000ull
+#define D_Q  0x3fd0000000000000ull /* 0.25 */
 
 static void run_reg_form(int i, uint64_t *r0, uint64_t *r1)
 {
@@ -246,7 +255,9 @@ static void run_reg_form(int i, uint64_t *r0, uint64_t *r1)
     case n:                                                                                        \
         __asm__ volatile("fninit\n\tfldl %3\n\tfldl %2\n\t.byte " bytes "\n\tfstpl %0\n\t"         \
                          "fnstsw %%ax\n\ttestb $0x40, %%al\n\tjnz 1f\n\tfstpl %1\n1:\n\tfninit"    \
-                         : "=m"(*r0), "=m"(*r1) : "m"(a), "m"(b) : "eax", "memory");                \
+                         : "=m"(*r0), "=m"(*r1)                                                    \
+                         : "m"(a), "m"(b)                                                          \
+                         : "eax", "memory");                                                       \
         break;
     switch (i) {
         REGFORM(0, "0xd8, 0xc1")  /* fadd st0, st1 */
@@ -278,7 +289,9 @@ static void run_mem_form(int i, uint64_t *r0)
     int32_t i32 = 2;
 #define MEMFORM(n, insn, op)                                                                       \
     case n:                                                                                        \
-        __asm__ volatile("fninit\n\tfldl %1\n\t" insn " %2\n\tfstpl %0" : "=m"(*r0) : "m"(a), "m"(op)); \
+        __asm__ volatile("fninit\n\tfldl %1\n\t" insn " %2\n\tfstpl %0"                            \
+                         : "=m"(*r0)                                                               \
+                         : "m"(a), "m"(op));                                                       \
         break;
     switch (i) {
         MEMFORM(0, "fadds", m32)
@@ -311,15 +324,24 @@ static void run_mem_form(int i, uint64_t *r0)
 static void arith_tests(void)
 {
     static const struct arith reg[] = {
-        {"fadd_st0_sti", 0, D_10, D_2},   {"fadd_sti_st0", 0, D_8, D_10},
-        {"faddp", 1, D_10, 0},            {"fsub_st0_sti", 0, D_6, D_2},
-        {"fsubr_st0_sti", 0, D_M6, D_2},  {"fsub_sti_st0", 0, D_8, D_M6},
-        {"fsubr_sti_st0", 0, D_8, D_6},   {"fsubp", 1, D_M6, 0},
-        {"fsubrp", 1, D_6, 0},            {"fmul_st0_sti", 0, D_16, D_2},
-        {"fmul_sti_st0", 0, D_8, D_16},   {"fmulp", 1, D_16, 0},
-        {"fdiv_st0_sti", 0, D_4, D_2},    {"fdivr_st0_sti", 0, D_Q, D_2},
-        {"fdiv_sti_st0", 0, D_8, D_Q},    {"fdivr_sti_st0", 0, D_8, D_4},
-        {"fdivp", 1, D_Q, 0},             {"fdivrp", 1, D_4, 0},
+        {"fadd_st0_sti", 0, D_10, D_2},
+        {"fadd_sti_st0", 0, D_8, D_10},
+        {"faddp", 1, D_10, 0},
+        {"fsub_st0_sti", 0, D_6, D_2},
+        {"fsubr_st0_sti", 0, D_M6, D_2},
+        {"fsub_sti_st0", 0, D_8, D_M6},
+        {"fsubr_sti_st0", 0, D_8, D_6},
+        {"fsubp", 1, D_M6, 0},
+        {"fsubrp", 1, D_6, 0},
+        {"fmul_st0_sti", 0, D_16, D_2},
+        {"fmul_sti_st0", 0, D_8, D_16},
+        {"fmulp", 1, D_16, 0},
+        {"fdiv_st0_sti", 0, D_4, D_2},
+        {"fdivr_st0_sti", 0, D_Q, D_2},
+        {"fdiv_sti_st0", 0, D_8, D_Q},
+        {"fdivr_sti_st0", 0, D_8, D_4},
+        {"fdivp", 1, D_Q, 0},
+        {"fdivrp", 1, D_4, 0},
     };
     for (int i = 0; i < 18; i++) {
         uint64_t r0, r1;
@@ -332,12 +354,11 @@ static void arith_tests(void)
                     (unsigned long long)reg[i].r0, (unsigned long long)reg[i].r1,
                     (unsigned long long)r0, (unsigned long long)r1);
     }
-    static const char *mem_names[] = {"fadd_m32",  "fsub_m32",  "fsubr_m32",  "fmul_m32",
-                                      "fdiv_m32",  "fdivr_m32", "fadd_m64",   "fsub_m64",
-                                      "fsubr_m64", "fmul_m64",  "fdiv_m64",   "fdivr_m64",
-                                      "fiadd_m16", "fisub_m16", "fisubr_m16", "fimul_m16",
-                                      "fidiv_m16", "fidivr_m16", "fiadd_m32", "fisub_m32",
-                                      "fisubr_m32", "fimul_m32", "fidiv_m32", "fidivr_m32"};
+    static const char *mem_names[] = {
+        "fadd_m32",  "fsub_m32",  "fsubr_m32",  "fmul_m32",  "fdiv_m32",  "fdivr_m32",
+        "fadd_m64",  "fsub_m64",  "fsubr_m64",  "fmul_m64",  "fdiv_m64",  "fdivr_m64",
+        "fiadd_m16", "fisub_m16", "fisubr_m16", "fimul_m16", "fidiv_m16", "fidivr_m16",
+        "fiadd_m32", "fisub_m32", "fisubr_m32", "fimul_m32", "fidiv_m32", "fidivr_m32"};
     static const uint64_t mem_exp[6] = {D_10, D_6, D_M6, D_16, D_4, D_Q};
     for (int i = 0; i < 24; i++) {
         uint64_t r0;
@@ -355,22 +376,26 @@ static uint16_t cmp_sw(uint64_t a, uint64_t b, int which)
     switch (which) {
     case 0: /* fcom st1 */
         __asm__ volatile("fldl %2\n\tfldl %1\n\tfcom %%st(1)\n\tfnstsw %0\n\tfninit"
-                         : "=m"(sw) : "m"(a), "m"(b));
+                         : "=m"(sw)
+                         : "m"(a), "m"(b));
         break;
     case 1: /* fucom st1 */
         __asm__ volatile("fldl %2\n\tfldl %1\n\tfucom %%st(1)\n\tfnstsw %0\n\tfninit"
-                         : "=m"(sw) : "m"(a), "m"(b));
+                         : "=m"(sw)
+                         : "m"(a), "m"(b));
         break;
     case 2: /* fcomp m64 */
         __asm__ volatile("fldl %1\n\tfcompl %2\n\tfnstsw %0\n\tfninit" : "=m"(sw) : "m"(a), "m"(b));
         break;
     case 3: /* fcompp */
         __asm__ volatile("fldl %2\n\tfldl %1\n\tfcompp\n\tfnstsw %0\n\tfninit"
-                         : "=m"(sw) : "m"(a), "m"(b));
+                         : "=m"(sw)
+                         : "m"(a), "m"(b));
         break;
     case 4: /* fucompp */
         __asm__ volatile("fldl %2\n\tfldl %1\n\tfucompp\n\tfnstsw %0\n\tfninit"
-                         : "=m"(sw) : "m"(a), "m"(b));
+                         : "=m"(sw)
+                         : "m"(a), "m"(b));
         break;
     }
     return sw;
@@ -383,11 +408,15 @@ static uint32_t comi_flags(uint64_t a, uint64_t b, int unordered_form, uint16_t 
     if (unordered_form)
         __asm__ volatile("fldl %3\n\tfldl %2\n\tfucomi %%st(1), %%st\n\tpushf\n\tpop %0\n\t"
                          "fnstsw %1\n\tfninit"
-                         : "=r"(f), "=m"(*sw) : "m"(a), "m"(b) : "cc");
+                         : "=r"(f), "=m"(*sw)
+                         : "m"(a), "m"(b)
+                         : "cc");
     else
         __asm__ volatile("fldl %3\n\tfldl %2\n\tfcomi %%st(1), %%st\n\tpushf\n\tpop %0\n\t"
                          "fnstsw %1\n\tfninit"
-                         : "=r"(f), "=m"(*sw) : "m"(a), "m"(b) : "cc");
+                         : "=r"(f), "=m"(*sw)
+                         : "m"(a), "m"(b)
+                         : "cc");
     return f;
 }
 
@@ -462,16 +491,23 @@ static void compare_tests(void)
 
     /* FCMOVcc (P6) follows EFLAGS. */
     uint64_t r, a = D_8, b = D_2;
-    __asm__ volatile("fninit\n\tfldl %2\n\tfldl %1\n\tstc\n\tfcmovb %%st(1), %%st\n\tfstpl %0\n\tfninit"
-                     : "=m"(r) : "m"(a), "m"(b) : "cc");
+    __asm__ volatile(
+        "fninit\n\tfldl %2\n\tfldl %1\n\tstc\n\tfcmovb %%st(1), %%st\n\tfstpl %0\n\tfninit"
+        : "=m"(r)
+        : "m"(a), "m"(b)
+        : "cc");
     kt_eq(r, D_2, "fcmovb_taken");
     __asm__ volatile("fninit\n\tfldl %2\n\tfldl %1\n\tstc\n\tfcmovnb %%st(1), %%st\n\tfstpl %0\n\t"
                      "fninit"
-                     : "=m"(r) : "m"(a), "m"(b) : "cc");
+                     : "=m"(r)
+                     : "m"(a), "m"(b)
+                     : "cc");
     kt_eq(r, D_8, "fcmovnb_not_taken");
     __asm__ volatile("fninit\n\tfldl %2\n\tfldl %1\n\txorl %%eax, %%eax\n\tfcmove %%st(1), %%st\n\t"
                      "fstpl %0\n\tfninit"
-                     : "=m"(r) : "m"(a), "m"(b) : "eax", "cc");
+                     : "=m"(r)
+                     : "m"(a), "m"(b)
+                     : "eax", "cc");
     kt_eq(r, D_2, "fcmove_taken");
 }
 
@@ -516,31 +552,38 @@ static void unary_tests(void)
     /* FSCALE: st0 * 2^trunc(st1). */
     uint64_t s15 = 0x3ff8000000000000ull, s37 = 0x400d99999999999aull, sm2 = 0xc000000000000000ull;
     __asm__ volatile("fninit\n\tfldl %2\n\tfldl %1\n\tfscale\n\tfstpl %0\n\tfninit"
-                     : "=m"(d) : "m"(s15), "m"(s37));
+                     : "=m"(d)
+                     : "m"(s15), "m"(s37));
     kt_eq(d, 0x4028000000000000ull, "fscale_1_5_by_3_7");
     __asm__ volatile("fninit\n\tfldl %2\n\tfldl %1\n\tfscale\n\tfstpl %0\n\tfninit"
-                     : "=m"(d) : "m"(s15), "m"(sm2));
+                     : "=m"(d)
+                     : "m"(s15), "m"(sm2));
     kt_eq(d, 0x3fd8000000000000ull, "fscale_negative");
     /* FXTRACT: 12 -> st1 = 3 (exponent), st0 = 1.5 (significand). */
     uint64_t twelve = 0x4028000000000000ull, sig, ex;
     __asm__ volatile("fninit\n\tfldl %2\n\tfxtract\n\tfstpl %0\n\tfstpl %1"
-                     : "=m"(sig), "=m"(ex) : "m"(twelve));
+                     : "=m"(sig), "=m"(ex)
+                     : "m"(twelve));
     kt_ok(sig == s15 && ex == D_3, "fxtract_12");
     /* FPREM (truncating) and FPREM1 (IEEE), with the low quotient bits in C0 C3 C1. */
     uint64_t seven = 0x401c000000000000ull, three = D_3, eight = D_8, m7 = 0xc01c000000000000ull;
     __asm__ volatile("fninit\n\tfldl %3\n\tfldl %2\n\tfprem\n\tfnstsw %1\n\tfstpl %0\n\tfninit"
-                     : "=m"(d), "=m"(sw) : "m"(seven), "m"(three));
+                     : "=m"(d), "=m"(sw)
+                     : "m"(seven), "m"(three));
     kt_eq(d, D_1, "fprem_7_3");
     kt_eq(sw & SW_CC, SW_C3, "fprem_7_3_quotient_2"); /* Q1=1 in C3, Q0=0 in C1, Q2=0 in C0 */
     __asm__ volatile("fninit\n\tfldl %3\n\tfldl %2\n\tfprem\n\tfnstsw %1\n\tfstpl %0\n\tfninit"
-                     : "=m"(d), "=m"(sw) : "m"(m7), "m"(three));
+                     : "=m"(d), "=m"(sw)
+                     : "m"(m7), "m"(three));
     kt_eq(d, D_M1, "fprem_m7_3_sign_of_dividend");
     __asm__ volatile("fninit\n\tfldl %3\n\tfldl %2\n\tfprem1\n\tfnstsw %1\n\tfstpl %0\n\tfninit"
-                     : "=m"(d), "=m"(sw) : "m"(eight), "m"(three));
+                     : "=m"(d), "=m"(sw)
+                     : "m"(eight), "m"(three));
     kt_eq(d, D_M1, "fprem1_8_3");
     kt_eq(sw & SW_CC, SW_C3 | SW_C1, "fprem1_8_3_quotient_3");
     __asm__ volatile("fninit\n\tfldl %3\n\tfldl %2\n\tfprem\n\tfnstsw %1\n\tfstpl %0\n\tfninit"
-                     : "=m"(d), "=m"(sw) : "m"(eight), "m"(three));
+                     : "=m"(d), "=m"(sw)
+                     : "m"(eight), "m"(three));
     kt_eq(d, D_2, "fprem_8_3");
 
     /* Transcendentals on exact points. */
@@ -562,19 +605,18 @@ static void rounding_tests(void)
 {
     static const char *rc_name[4] = {"rn", "rd", "ru", "rz"};
     /* 1/3 and -1/3 at 64-, 53- and 24-bit precision. */
-    static const uint64_t third[3][4][2] = {
-        {{0xaaaaaaaaaaaaaaabull, 0xaaaaaaaaaaaaaaabull},
-         {0xaaaaaaaaaaaaaaaaull, 0xaaaaaaaaaaaaaaabull},
-         {0xaaaaaaaaaaaaaaabull, 0xaaaaaaaaaaaaaaaaull},
-         {0xaaaaaaaaaaaaaaaaull, 0xaaaaaaaaaaaaaaaaull}},
-        {{0xaaaaaaaaaaaaa800ull, 0xaaaaaaaaaaaaa800ull},
-         {0xaaaaaaaaaaaaa800ull, 0xaaaaaaaaaaaab000ull},
-         {0xaaaaaaaaaaaab000ull, 0xaaaaaaaaaaaaa800ull},
-         {0xaaaaaaaaaaaaa800ull, 0xaaaaaaaaaaaaa800ull}},
-        {{0xaaaaab0000000000ull, 0xaaaaab0000000000ull},
-         {0xaaaaaa0000000000ull, 0xaaaaab0000000000ull},
-         {0xaaaaab0000000000ull, 0xaaaaaa0000000000ull},
-         {0xaaaaaa0000000000ull, 0xaaaaaa0000000000ull}}};
+    static const uint64_t third[3][4][2] = {{{0xaaaaaaaaaaaaaaabull, 0xaaaaaaaaaaaaaaabull},
+                                             {0xaaaaaaaaaaaaaaaaull, 0xaaaaaaaaaaaaaaabull},
+                                             {0xaaaaaaaaaaaaaaabull, 0xaaaaaaaaaaaaaaaaull},
+                                             {0xaaaaaaaaaaaaaaaaull, 0xaaaaaaaaaaaaaaaaull}},
+                                            {{0xaaaaaaaaaaaaa800ull, 0xaaaaaaaaaaaaa800ull},
+                                             {0xaaaaaaaaaaaaa800ull, 0xaaaaaaaaaaaab000ull},
+                                             {0xaaaaaaaaaaaab000ull, 0xaaaaaaaaaaaaa800ull},
+                                             {0xaaaaaaaaaaaaa800ull, 0xaaaaaaaaaaaaa800ull}},
+                                            {{0xaaaaab0000000000ull, 0xaaaaab0000000000ull},
+                                             {0xaaaaaa0000000000ull, 0xaaaaab0000000000ull},
+                                             {0xaaaaab0000000000ull, 0xaaaaaa0000000000ull},
+                                             {0xaaaaaa0000000000ull, 0xaaaaaa0000000000ull}}};
     static const uint16_t pc_bits[3] = {3, 2, 0};
     static const int pc_val[3] = {64, 53, 24};
     uint64_t three = D_3, mone = D_M1;
@@ -585,7 +627,8 @@ static void rounding_tests(void)
             fninit();
             fldcw(cw);
             __asm__ volatile("fld1\n\tfdivl %2\n\tfstpt %0\n\tfldl %3\n\tfdivl %2\n\tfstpt %1"
-                             : "=m"(pos), "=m"(neg) : "m"(three), "m"(mone));
+                             : "=m"(pos), "=m"(neg)
+                             : "m"(three), "m"(mone));
             char name[48];
             kt_snprintf(name, sizeof(name), "third_pc%d_%s", pc_val[p], rc_name[rc]);
             eq80(pos, 0x3ffd, third[p][rc][0], name);
@@ -601,29 +644,46 @@ static void rounding_tests(void)
         int which, pc;
         uint64_t exp[4]; /* rn rd ru rz mantissas */
     } half[] = {
-        {"half_1p2m64", 0, 3,
-         {0x8000000000000000ull, 0x8000000000000000ull, 0x8000000000000001ull, 0x8000000000000000ull}},
-        {"half_1p3x2m64", 1, 3,
-         {0x8000000000000002ull, 0x8000000000000001ull, 0x8000000000000002ull, 0x8000000000000001ull}},
-        {"half_pc24_1p2m24", 2, 0,
-         {0x8000000000000000ull, 0x8000000000000000ull, 0x8000010000000000ull, 0x8000000000000000ull}},
-        {"half_pc53_1p2m53", 3, 2,
-         {0x8000000000000000ull, 0x8000000000000000ull, 0x8000000000000800ull, 0x8000000000000000ull}},
-        {"half_neg_1p2m64", 4, 3,
-         {0x8000000000000000ull, 0x8000000000000001ull, 0x8000000000000000ull, 0x8000000000000000ull}},
+        {"half_1p2m64",
+         0,
+         3,
+         {0x8000000000000000ull, 0x8000000000000000ull, 0x8000000000000001ull,
+          0x8000000000000000ull}},
+        {"half_1p3x2m64",
+         1,
+         3,
+         {0x8000000000000002ull, 0x8000000000000001ull, 0x8000000000000002ull,
+          0x8000000000000001ull}},
+        {"half_pc24_1p2m24",
+         2,
+         0,
+         {0x8000000000000000ull, 0x8000000000000000ull, 0x8000010000000000ull,
+          0x8000000000000000ull}},
+        {"half_pc53_1p2m53",
+         3,
+         2,
+         {0x8000000000000000ull, 0x8000000000000000ull, 0x8000000000000800ull,
+          0x8000000000000000ull}},
+        {"half_neg_1p2m64",
+         4,
+         3,
+         {0x8000000000000000ull, 0x8000000000000001ull, 0x8000000000000000ull,
+          0x8000000000000000ull}},
     };
     for (unsigned i = 0; i < sizeof(half) / sizeof(half[0]); i++)
         for (int rc = 0; rc < 4; rc++) {
             struct f80 r;
             uint64_t add = half[i].which == 0 || half[i].which == 4 ? h64
-                           : half[i].which == 1                   ? h64x3
-                           : half[i].which == 2                   ? h24
-                                                                  : h53;
+                           : half[i].which == 1                     ? h64x3
+                           : half[i].which == 2                     ? h24
+                                                                    : h53;
             fninit();
             fldcw(0x7f | (half[i].pc << 8) | (rc << 10));
             uint64_t mone = D_M1, nadd = add | (1ull << 63);
             if (half[i].which == 4)
-                __asm__ volatile("fldl %1\n\tfaddl %2\n\tfstpt %0" : "=m"(r) : "m"(mone), "m"(nadd));
+                __asm__ volatile("fldl %1\n\tfaddl %2\n\tfstpt %0"
+                                 : "=m"(r)
+                                 : "m"(mone), "m"(nadd));
             else
                 __asm__ volatile("fld1\n\tfaddl %1\n\tfstpt %0" : "=m"(r) : "m"(add));
             char name[48];
@@ -712,10 +772,12 @@ static void exception_tests(void)
     kt_ok(d == D_2 && (sw & SW_EXC) == 0, "exact_add_no_flags");
     /* Flags are sticky until FNCLEX. */
     __asm__ volatile("fninit\n\tfld1\n\tfdivl %0\n\tfld1\n\tfaddl %1\n\tfnclex\n\tfninit"
-                     : : "m"(zero), "m"(one));
+                     :
+                     : "m"(zero), "m"(one));
     __asm__ volatile("fninit\n\tfldz\n\tfdivl %2\n\tfld1\n\tfaddl %3\n\tfnstsw %0\n\tfnclex\n\t"
                      "fnstsw %1\n\tfninit"
-                     : "=m"(sw), "=m"(f) : "m"(zero), "m"(one));
+                     : "=m"(sw), "=m"(f)
+                     : "m"(zero), "m"(one));
     kt_ok((sw & SW_IE) && !(f & SW_EXC), "sticky_until_fnclex");
 }
 
@@ -734,7 +796,9 @@ static void mf_tests(void)
     kt_fault_reset();
     __asm__ volatile("movl $1f, %0\n\tmovl $2f, %1\n\t" KT_TRY "fld1\n2:\n\tfdivl x87_zero\n1:\n\t"
                      "fwait" KT_END
-                     : "=m"(wait_at), "=m"(div_at) : : "memory");
+                     : "=m"(wait_at), "=m"(div_at)
+                     :
+                     : "memory");
     kt_eq_fault(16, 0, wait_at, "mf_at_next_fwait");
     uint16_t sw = fnstsw();
     kt_eq(sw & (SW_ZE | SW_ES | SW_B), SW_ZE | SW_ES | SW_B, "mf_fsw_ze_es_b");
@@ -751,7 +815,9 @@ static void mf_tests(void)
     fldcw(0x037b);
     kt_fault_reset();
     __asm__ volatile(KT_TRY "fld1\n\tfdivl %1\n1:\n\tfld1" KT_END "fnclex\n\tfstpl %0\n\tfninit"
-                     : "=m"(st0) : "m"(zero) : "memory");
+                     : "=m"(st0)
+                     : "m"(zero)
+                     : "memory");
     kt_eq(kt_last.vector, 16, "mf_at_next_fp_insn");
     kt_eq(st0, D_1, "mf_unmasked_leaves_operand");
     /* Non-waiting forms never raise #MF even with an exception pending. */
@@ -760,7 +826,9 @@ static void mf_tests(void)
     kt_fault_reset();
     uint16_t cw;
     __asm__ volatile(KT_TRY "fld1\n\tfdivl %2\n\tfnstsw %0\n\tfnstcw %1\n\tfnclex\n\tfwait" KT_END
-                     : "=m"(sw), "=m"(cw) : "m"(zero) : "memory");
+                     : "=m"(sw), "=m"(cw)
+                     : "m"(zero)
+                     : "memory");
     kt_no_fault("no_mf_for_fnstsw_fnstcw_fnclex");
     fninit();
     write_cr0(read_cr0() & ~CR0_NE);

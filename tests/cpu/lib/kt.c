@@ -117,7 +117,10 @@ void kt_fault_reset(void)
     kt_last.count = 0;
 }
 
-void kt_set_handler(int vec, kt_handler_fn fn) { handlers[vec] = fn; }
+void kt_set_handler(int vec, kt_handler_fn fn)
+{
+    handlers[vec] = fn;
+}
 
 int kt_catch(void (*fn)(void *), void *arg)
 {
@@ -165,21 +168,22 @@ void kt_dispatch(struct kt_frame *f)
     kt_last.count++;
     if (kt_fixup) {
         f->eip = kt_fixup;
-        if (kt_fixup_cs)
-            f->cs = kt_fixup_cs;
+        if (kt_fixup_cs) f->cs = kt_fixup_cs;
         f->eflags &= ~FL_TF; /* a bracket that single-steps ends at its first exception */
         kt_fixup = 0;
         kt_fixup_cs = 0;
         return;
     }
-    if (catch_top)
-        kt_longjmp(catch_top->jb, (int)v + 1);
+    if (catch_top) kt_longjmp(catch_top->jb, (int)v + 1);
     unexpected(f);
 }
 
 /* ---- reporting ---- */
 
-void kt_putc(char c) { outb(0xe9, (uint8_t)c); }
+void kt_putc(char c)
+{
+    outb(0xe9, (uint8_t)c);
+}
 
 void kt_puts(const char *s)
 {
@@ -227,8 +231,8 @@ int kt_eq(uint64_t got, uint64_t exp, const char *fmt, ...)
     kt_vsnprintf(name, sizeof(name), fmt, ap);
     va_end(ap);
     if ((got >> 32) || (exp >> 32))
-        kt_snprintf(details, sizeof(details), "expected 0x%llx got 0x%llx",
-                    (unsigned long long)exp, (unsigned long long)got);
+        kt_snprintf(details, sizeof(details), "expected 0x%llx got 0x%llx", (unsigned long long)exp,
+                    (unsigned long long)got);
     else
         kt_snprintf(details, sizeof(details), "expected 0x%x got 0x%x", (uint32_t)exp,
                     (uint32_t)got);
@@ -248,8 +252,7 @@ static int flag_names(char *buf, size_t size, uint32_t fl)
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (fl & names[i].bit)
             n += kt_snprintf(buf + n, size - n, "%s%s", n ? " " : "", names[i].name);
-    if (n == 0)
-        n = kt_snprintf(buf, size, "-");
+    if (n == 0) n = kt_snprintf(buf, size, "-");
     return n;
 }
 
@@ -279,8 +282,9 @@ int kt_eq_fault(uint32_t vector, uint32_t error, uint32_t eip, const char *fmt, 
     int ok = kt_last.count == 1 && (vector == KT_ANY || kt_last.vector == vector) &&
              (error == KT_ANY || kt_last.error == error) && (eip == KT_ANY || kt_last.eip == eip);
     if (kt_last.count == 0)
-        kt_snprintf(details, sizeof(details), "expected vector %d error 0x%x eip 0x%x, got no fault",
-                    (int)vector, error, eip);
+        kt_snprintf(details, sizeof(details),
+                    "expected vector %d error 0x%x eip 0x%x, got no fault", (int)vector, error,
+                    eip);
     else
         kt_snprintf(details, sizeof(details),
                     "expected vector %d error 0x%x eip 0x%x, got %u fault(s), last vector %u "
@@ -384,7 +388,6 @@ int memcmp(const void *a, const void *b, size_t n)
 {
     const uint8_t *p = a, *q = b;
     for (; n; n--, p++, q++)
-        if (*p != *q)
-            return *p - *q;
+        if (*p != *q) return *p - *q;
     return 0;
 }

@@ -29,17 +29,17 @@ void test_main(void);
 #define KT_GDT_ENTRIES 32
 
 /* Access byte (descriptor bits 47:40) values used often. */
-#define KT_ACC_CODE0  0x9a /* present, DPL 0, code, readable */
-#define KT_ACC_DATA0  0x92 /* present, DPL 0, data, writable */
-#define KT_ACC_CODE3  0xfa
-#define KT_ACC_DATA3  0xf2
-#define KT_ACC_TSS    0x89 /* available 32-bit TSS */
-#define KT_ACC_TSSB   0x8b /* busy 32-bit TSS */
-#define KT_GATE_INT   0x8e /* 32-bit interrupt gate, DPL 0 */
-#define KT_GATE_TRAP  0x8f /* 32-bit trap gate, DPL 0 */
-#define KT_GATE_CALL  0x8c /* 32-bit call gate, DPL 0 */
-#define KT_GATE_TASK  0x85 /* task gate, DPL 0 */
-#define KT_GATE_DPL3  0x60 /* OR into a gate/segment access byte for DPL 3 */
+#define KT_ACC_CODE0 0x9a /* present, DPL 0, code, readable */
+#define KT_ACC_DATA0 0x92 /* present, DPL 0, data, writable */
+#define KT_ACC_CODE3 0xfa
+#define KT_ACC_DATA3 0xf2
+#define KT_ACC_TSS   0x89 /* available 32-bit TSS */
+#define KT_ACC_TSSB  0x8b /* busy 32-bit TSS */
+#define KT_GATE_INT  0x8e /* 32-bit interrupt gate, DPL 0 */
+#define KT_GATE_TRAP 0x8f /* 32-bit trap gate, DPL 0 */
+#define KT_GATE_CALL 0x8c /* 32-bit call gate, DPL 0 */
+#define KT_GATE_TASK 0x85 /* task gate, DPL 0 */
+#define KT_GATE_DPL3 0x60 /* OR into a gate/segment access byte for DPL 3 */
 /* Flags nibble (bits 55:52): G and D/B. */
 #define KT_FL_32  0xc /* 4 KiB granularity, 32-bit */
 #define KT_FL_32B 0x4 /* byte granularity, 32-bit */
@@ -180,15 +180,15 @@ int memcmp(const void *a, const void *b, size_t n);
 extern uint8_t _end[];
 
 /* ---- paging (SDM vol. 3A 4.3, 32-bit paging) ---- */
-#define PTE_P   0x001u
-#define PTE_W   0x002u
-#define PTE_U   0x004u
-#define PTE_PWT 0x008u
-#define PTE_PCD 0x010u
-#define PTE_A   0x020u
-#define PTE_D   0x040u
-#define PTE_PS  0x080u
-#define PTE_G   0x100u
+#define PTE_P      0x001u
+#define PTE_W      0x002u
+#define PTE_U      0x004u
+#define PTE_PWT    0x008u
+#define PTE_PCD    0x010u
+#define PTE_A      0x020u
+#define PTE_D      0x040u
+#define PTE_PS     0x080u
+#define PTE_G      0x100u
 #define KT_RAM_MAP (64u << 20) /* the identity map covers the first 64 MiB */
 
 /* Zeroed page from a bump allocator above the image (identity-mapped). */
@@ -205,12 +205,24 @@ void kt_map(uint32_t va, uint32_t pa, uint32_t flags);
 void kt_map_4m(uint32_t va, uint32_t pa, uint32_t flags);
 /* Pointer to the PTE for va (NULL if its PDE is absent or a 4 MiB page). */
 uint32_t *kt_pte(uint32_t va);
-static inline uint32_t *kt_pde(uint32_t va) { return &kt_pgdir[va >> 22]; }
+static inline uint32_t *kt_pde(uint32_t va)
+{
+    return &kt_pgdir[va >> 22];
+}
 
 /* ---- instructions ---- */
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline void outw(uint16_t port, uint16_t v)
+{
+    __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
 static inline uint8_t inb(uint16_t port)
 {
     uint8_t v;
@@ -241,17 +253,32 @@ static inline uint32_t read_cr4(void)
     __asm__ volatile("mov %%cr4, %0" : "=r"(v));
     return v;
 }
-static inline void write_cr0(uint32_t v) { __asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory"); }
-static inline void write_cr2(uint32_t v) { __asm__ volatile("mov %0, %%cr2" ::"r"(v) : "memory"); }
-static inline void write_cr3(uint32_t v) { __asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory"); }
-static inline void write_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory"); }
+static inline void write_cr0(uint32_t v)
+{
+    __asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory");
+}
+static inline void write_cr2(uint32_t v)
+{
+    __asm__ volatile("mov %0, %%cr2" ::"r"(v) : "memory");
+}
+static inline void write_cr3(uint32_t v)
+{
+    __asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
+}
+static inline void write_cr4(uint32_t v)
+{
+    __asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory");
+}
 static inline uint32_t read_eflags(void)
 {
     uint32_t v;
     __asm__ volatile("pushf; pop %0" : "=r"(v));
     return v;
 }
-static inline void write_eflags(uint32_t v) { __asm__ volatile("push %0; popf" ::"r"(v) : "cc", "memory"); }
+static inline void write_eflags(uint32_t v)
+{
+    __asm__ volatile("push %0; popf" ::"r"(v) : "cc", "memory");
+}
 static inline uint64_t rdmsr(uint32_t msr)
 {
     uint32_t lo, hi;
@@ -277,7 +304,10 @@ static inline struct kt_cpuid cpuid(uint32_t leaf, uint32_t sub)
     __asm__ volatile("cpuid" : "=a"(r.a), "=b"(r.b), "=c"(r.c), "=d"(r.d) : "a"(leaf), "c"(sub));
     return r;
 }
-static inline void invlpg(uint32_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
+static inline void invlpg(uint32_t va)
+{
+    __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
+}
 static inline uint16_t read_cs(void)
 {
     uint16_t v;
@@ -297,46 +327,46 @@ static inline uint16_t read_ds(void)
     return v;
 }
 
-#define MSR_TSC           0x10
-#define MSR_SYSENTER_CS   0x174
-#define MSR_SYSENTER_ESP  0x175
-#define MSR_SYSENTER_EIP  0x176
+#define MSR_TSC          0x10
+#define MSR_SYSENTER_CS  0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
 
-#define CR0_PE 0x00000001u
-#define CR0_MP 0x00000002u
-#define CR0_EM 0x00000004u
-#define CR0_TS 0x00000008u
-#define CR0_ET 0x00000010u
-#define CR0_NE 0x00000020u
-#define CR0_WP 0x00010000u
-#define CR0_AM 0x00040000u
-#define CR0_NW 0x20000000u
-#define CR0_CD 0x40000000u
-#define CR0_PG 0x80000000u
-#define CR4_VME 0x001u
-#define CR4_PVI 0x002u
-#define CR4_TSD 0x004u
-#define CR4_DE  0x008u
-#define CR4_PSE 0x010u
-#define CR4_PAE 0x020u
-#define CR4_PGE 0x080u
+#define CR0_PE     0x00000001u
+#define CR0_MP     0x00000002u
+#define CR0_EM     0x00000004u
+#define CR0_TS     0x00000008u
+#define CR0_ET     0x00000010u
+#define CR0_NE     0x00000020u
+#define CR0_WP     0x00010000u
+#define CR0_AM     0x00040000u
+#define CR0_NW     0x20000000u
+#define CR0_CD     0x40000000u
+#define CR0_PG     0x80000000u
+#define CR4_VME    0x001u
+#define CR4_PVI    0x002u
+#define CR4_TSD    0x004u
+#define CR4_DE     0x008u
+#define CR4_PSE    0x010u
+#define CR4_PAE    0x020u
+#define CR4_PGE    0x080u
 #define CR4_OSFXSR 0x200u
 
-#define FL_CF 0x0001u
-#define FL_PF 0x0004u
-#define FL_AF 0x0010u
-#define FL_ZF 0x0040u
-#define FL_SF 0x0080u
-#define FL_TF 0x0100u
-#define FL_IF 0x0200u
-#define FL_DF 0x0400u
-#define FL_OF 0x0800u
-#define FL_IOPL 0x3000u
-#define FL_NT 0x4000u
-#define FL_RF 0x10000u
-#define FL_VM 0x20000u
-#define FL_AC 0x40000u
-#define FL_ID 0x200000u
+#define FL_CF    0x0001u
+#define FL_PF    0x0004u
+#define FL_AF    0x0010u
+#define FL_ZF    0x0040u
+#define FL_SF    0x0080u
+#define FL_TF    0x0100u
+#define FL_IF    0x0200u
+#define FL_DF    0x0400u
+#define FL_OF    0x0800u
+#define FL_IOPL  0x3000u
+#define FL_NT    0x4000u
+#define FL_RF    0x10000u
+#define FL_VM    0x20000u
+#define FL_AC    0x40000u
+#define FL_ID    0x200000u
 #define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
 
 #endif

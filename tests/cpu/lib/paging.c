@@ -7,8 +7,7 @@ static uint32_t heap_next;
 
 void *kt_alloc_page(void)
 {
-    if (!heap_next)
-        heap_next = ((uint32_t)_end + 0xfff) & ~0xfffu;
+    if (!heap_next) heap_next = ((uint32_t)_end + 0xfff) & ~0xfffu;
     void *p = (void *)heap_next;
     heap_next += 4096;
     memset(p, 0, 4096);
@@ -34,7 +33,10 @@ void kt_paging_enable(void)
     write_cr0(read_cr0() | CR0_PG);
 }
 
-void kt_paging_disable(void) { write_cr0(read_cr0() & ~CR0_PG); }
+void kt_paging_disable(void)
+{
+    write_cr0(read_cr0() & ~CR0_PG);
+}
 
 void kt_map(uint32_t va, uint32_t pa, uint32_t flags)
 {
@@ -56,7 +58,6 @@ void kt_map_4m(uint32_t va, uint32_t pa, uint32_t flags)
 uint32_t *kt_pte(uint32_t va)
 {
     uint32_t pde = *kt_pde(va);
-    if (!(pde & PTE_P) || (pde & PTE_PS))
-        return NULL;
+    if (!(pde & PTE_P) || (pde & PTE_PS)) return NULL;
     return &((uint32_t *)(pde & ~0xfffu))[(va >> 12) & 0x3ff];
 }

@@ -9,8 +9,7 @@ struct out {
 
 static void put(struct out *o, char c)
 {
-    if (o->n + 1 < o->size)
-        o->buf[o->n] = c;
+    if (o->n + 1 < o->size) o->buf[o->n] = c;
     o->n++;
 }
 
@@ -25,13 +24,11 @@ static void put_num(struct out *o, unsigned long long v, int neg, unsigned base,
         v /= base;
     } while (v);
     int total = len + (neg ? 1 : 0);
-    if (neg && pad == '0')
-        put(o, '-');
+    if (neg && pad == '0') put(o, '-');
     if (!left)
         for (; total < width; total++)
             put(o, pad);
-    if (neg && pad != '0')
-        put(o, '-');
+    if (neg && pad != '0') put(o, '-');
     while (len)
         put(o, tmp[--len]);
     if (left)
@@ -86,9 +83,7 @@ int kt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             put(&o, 'x');
             put_num(&o, (uintptr_t)va_arg(ap, void *), 0, 16, 0, 8, '0', 0);
             break;
-        case 'c':
-            put(&o, (char)va_arg(ap, int));
-            break;
+        case 'c': put(&o, (char)va_arg(ap, int)); break;
         case 's': {
             const char *str = va_arg(ap, const char *);
             int len = 0;
@@ -104,19 +99,15 @@ int kt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
                     put(&o, ' ');
             break;
         }
-        case '%':
-            put(&o, '%');
-            break;
+        case '%': put(&o, '%'); break;
         default:
             put(&o, '%');
             put(&o, *fmt);
-            if (!*fmt)
-                fmt--;
+            if (!*fmt) fmt--;
             break;
         }
     }
-    if (size)
-        o.buf[o.n < size ? o.n : size - 1] = 0;
+    if (size) o.buf[o.n < size ? o.n : size - 1] = 0;
     return (int)o.n;
 }
 
