@@ -58,6 +58,12 @@ TEST(which_options_are_ours)
     CHECK_EQ(virtio_opts_drive(o, "file=d2.img,if=none,id=d2", err, sizeof err), 1);
     CHECK_EQ(virtio_opts_device(o, "e1000,netdev=n0", err, sizeof err), 0);
     CHECK_EQ(virtio_opts_device(o, "ide-hd,drive=d2", err, sizeof err), 0);
+    /* Another device model can claim an if=none drive, once; if=virtio ones are taken. */
+    CHECK_EQ(virtio_opts_drive(o, "if=none,id=cd,media=cdrom", err, sizeof err), 1);
+    const DriveSpec *cd = virtio_opts_claim_drive(o, "cd");
+    CHECK(cd && cd->cdrom && !cd->file);
+    CHECK(virtio_opts_claim_drive(o, "cd") == NULL);
+    CHECK(virtio_opts_claim_drive(o, "nope") == NULL);
     CHECK_EQ(virtio_opts_device(o, "isa-debug-exit,iobase=0xf4,iosize=4", err, sizeof err), 0);
     CHECK_EQ(virtio_opts_nic(o, "user,model=e1000", err, sizeof err), 0);
     CHECK_EQ(virtio_opts_nic(o, "none", err, sizeof err), 1);

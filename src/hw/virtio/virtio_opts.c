@@ -125,12 +125,6 @@ int virtio_opts_drive(VirtioOpts *o, const char *spec, char *err, size_t errlen)
         blk_drive_spec_free(&d);
         return -1;
     }
-    if (!d.file) {
-        snprintf(err, errlen, "-drive%s%s: an empty drive is not supported here",
-                 d.id ? " id=" : "", d.id ? d.id : "");
-        blk_drive_spec_free(&d);
-        return -1;
-    }
     o->drives = xrealloc(o->drives, sizeof(VoDrive) * (size_t)(o->ndrives + 1));
     o->drives[o->ndrives] = (VoDrive){.spec = d, .automatic = automatic};
     if (automatic) {
@@ -367,6 +361,14 @@ fail:
 out:
     kv_free(&l);
     return r;
+}
+
+const DriveSpec *virtio_opts_claim_drive(VirtioOpts *o, const char *id)
+{
+    int i = vo_find_drive(o, id);
+    if (i < 0 || o->drives[i].automatic || o->drives[i].used) return NULL;
+    o->drives[i].used = true;
+    return &o->drives[i].spec;
 }
 
 static bool vo_realize_blk(VirtioOpts *o, VoDevice *d, PciBus *bus, AddressSpace *mem, char *err,

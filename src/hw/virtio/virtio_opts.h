@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "block/block.h"
 #include "chardev/chardev.h"
 #include "core/memory.h"
 #include "host/poll.h"
@@ -27,6 +28,11 @@ int virtio_opts_drive(VirtioOpts *o, const char *spec, char *err, size_t errlen)
 int virtio_opts_netdev(VirtioOpts *o, const char *spec, char *err, size_t errlen);
 int virtio_opts_nic(VirtioOpts *o, const char *spec, char *err, size_t errlen);
 int virtio_opts_device(VirtioOpts *o, const char *spec, char *err, size_t errlen);
+/* -drive if=none,id=ID is kept here because a -device may name it. A non-virtio device
+ * (e.g. ide-hd,drive=ID) claims it with this, then opens it with blk_open_drive (passing the
+ * -snapshot flag); NULL if there is no such if=none drive or it is already taken. The spec
+ * stays valid until virtio_opts_free. */
+const DriveSpec *virtio_opts_claim_drive(VirtioOpts *o, const char *id);
 /* -snapshot: every drive's writes go to a temporary overlay. */
 void virtio_opts_set_snapshot(VirtioOpts *o, bool on);
 /* Whether anything was given (so the board knows it needs a PCI bus at all). */
