@@ -634,3 +634,67 @@ TEST(memory_map_change_remaps_rings)
     CHECK_EQ(r.mmio_hits, 0);
     rig_free(&r);
 }
+
+/* Garbage rings (random descriptors, indexes and indirect tables, some valid by chance):
+ * whatever the device pops must lie inside guest RAM, and nothing may crash or hang. */
+TEST(random_rings)
+{
+    Rig r;
+    rig_init(&r,
+             VIRTIO_FEATURE(VIRTIO_F_RING_INDIRECT_DESC) | VIRTIO_FEATURE(VIRTIO_F_RING_EVENT_IDX));
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    int popped = 0, resets = 0;
+    for (int round = 0; round < 3000; round++) {
+        for (unsigned i = 0; i < QN; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            uint64_t addr = (seed >> 20) % (RAM_SIZE + 2 * RAM2_SIZE);
+            if ((seed & 0xf) == 0) addr = MMIO_BASE + (seed >> 8) % 0x1000;
+            uint32_t len = (uint32_t)((seed >> 40) % 0x3000);
+            if ((seed & 0x30) == 0) len = (uint32_t)(len & ~15u) + 16;
+            uint16_t flags = (uint16_t)((seed >> 12) & 7);
+            uint16_t next = (uint16_t)((seed >> 52) % (QN + 2));
+            desc(&r, DESC, i, addr, len, flags, next);
+            /* Some indirect tables to land in. */
+            desc(&r, 0x5000, i, addr ^ 0x40, len / 2, (uint16_t)(flags & 3), next);
+        }
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        publish(&r, (uint16_t)((seed >> 33) % (QN + 1)));
+        if ((seed & 0x3f) == 0) virtio_stw(r.ram + AVAIL + 2, (uint16_t)(seed >> 16));
+        VirtqElem *e;
+        while ((e = vq_pop(&r.vdev.vq[0]))) {
+            for (int i = 0; i < e->out_num + e->in_num; i++) {
+                uint8_t *b = e->iov[i].iov_base;
+                bool in_ram = (b >= r.ram && b + e->iov[i].iov_len <= r.ram + RAM_SIZE) ||
+                              (b >= r.ram2 && b + e->iov[i].iov_len <= r.ram2 + RAM2_SIZE);
+                CHECK(in_ram);
+                if (i >= e->out_num) memset(b, 0xa5, e->iov[i].iov_len);
+            }
+            vq_push(&r.vdev.vq[0], e, (uint32_t)e->in_len);
+            vq_notify(&r.vdev.vq[0]);
+            free(e);
+            popped++;
+        }
+        if (r.vdev.broken) {
+            /* The driver resets and sets up again. */
+            resets++;
+            Virtqueue *vq = &r.vdev.vq[0];
+            virtio_set_status(&r.vdev, 0);
+            virtio_set_driver_features(&r.vdev, 0, 3u << 28);
+            virtio_set_driver_features(&r.vdev, 1, 1);
+            virtio_set_status(&r.vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                                           VIRTIO_STATUS_FEATURES_OK);
+            vq->desc_addr = DESC;
+            vq->avail_addr = AVAIL;
+            vq->used_addr = USED;
+            virtio_queue_enable(&r.vdev, 0);
+            virtio_set_status(&r.vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                                           VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+            memset(r.ram + AVAIL, 0, 0x2000);
+            r.avail_idx = 0;
+        }
+    }
+    CHECK_EQ(r.mmio_hits, 0);
+    CHECK(popped > 100);
+    CHECK(resets > 100);
+    rig_free(&r);
+}
