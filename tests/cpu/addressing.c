@@ -46,27 +46,48 @@ static uint32_t expect(uint32_t f)
     return ea + disp;
 }
 
+/* One check per ModRM row: (mod, rm) for plain 32-bit forms, (mod, base) for SIB forms (all
+ * index/scale combinations inside), (mod, rm) for 16-bit forms. */
 static void lea_forms(void)
 {
+    static const char *reg32[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+    static const char *rm16[8] = {"bx_si", "bx_di", "bp_si", "bp_di", "si", "di", "bp", "bx"};
+    uint32_t bad[3][3][8] = {{{0}}}, seen[3][3][8] = {{{0}}}, total = 0;
+    uint32_t first_f[3][3][8], first_got[3][3][8];
     addr_run_leas();
-    unsigned n = 0, bad32 = 0, bad16 = 0, badsib = 0, total = 0;
-    for (uint32_t *p = addr32_table; p < addr32_table_end; p += 2, n++) {
+    for (uint32_t *p = addr32_table; p < addr32_table_end; p += 2) {
         uint32_t f = p[0], got = p[1], exp = expect(f);
+        uint32_t mod = f & 3, kind = (f >> 24) ? 2 : (f & 0x100) ? 1 : 0;
+        uint32_t key = kind == 1 ? (f >> 20) & 7 : (f >> 4) & 7;
         total++;
-        if (got == exp) continue;
-        if (f >> 24)
-            bad16++;
-        else if (f & 0x100)
-            badsib++;
-        else
-            bad32++;
-        if (bad16 + badsib + bad32 <= 8)
-            kt_printf("# addressing: form fields 0x%x: expected EA 0x%x got 0x%x\n", f, exp, got);
+        seen[kind][mod][key]++;
+        if (got != exp && !bad[kind][mod][key]++) {
+            first_f[kind][mod][key] = f;
+            first_got[kind][mod][key] = got;
+        }
     }
     kt_eq(total, 3 * (7 + 256 + 8), "lea_form_count");
-    kt_eq(bad32, 0, "lea32_modrm_forms_wrong");
-    kt_eq(badsib, 0, "lea32_sib_forms_wrong");
-    kt_eq(bad16, 0, "lea16_forms_wrong");
+    for (int kind = 0; kind < 3; kind++)
+        for (int mod = 0; mod < 3; mod++)
+            for (int key = 0; key < 8; key++) {
+                if (!seen[kind][mod][key]) continue;
+                char name[48];
+                if (kind == 0)
+                    kt_snprintf(name, sizeof(name), "lea32_mod%d_%s", mod,
+                                mod == 0 && key == 5 ? "disp32" : reg32[key]);
+                else if (kind == 1)
+                    kt_snprintf(name, sizeof(name), "lea32_mod%d_sib_base_%s", mod,
+                                mod == 0 && key == 5 ? "none" : reg32[key]);
+                else
+                    kt_snprintf(name, sizeof(name), "lea16_mod%d_%s", mod,
+                                mod == 0 && key == 6 ? "disp16" : rm16[key]);
+                if (bad[kind][mod][key])
+                    kt_fail(name, "%u of %u forms wrong, first fields 0x%x expected 0x%x got 0x%x",
+                            bad[kind][mod][key], seen[kind][mod][key], first_f[kind][mod][key],
+                            expect(first_f[kind][mod][key]), first_got[kind][mod][key]);
+                else
+                    kt_ok(1, "%s", name);
+            }
 }
 
 /* ---- loads through segments: which segment (base) does each form use? ---- */
