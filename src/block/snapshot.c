@@ -1,7 +1,5 @@
-/* The -snapshot overlay: a temporary, already-unlinked raw file the size of the image takes
- * every write at 64 KiB cluster granularity (copy-on-write from the image for partial
- * clusters); reads come from the overlay for written clusters and from the image otherwise.
- * The image is only ever read, and the overlay vanishes when closed or when we crash. */
+/* The -snapshot overlay: an unlinked temporary file takes all writes at 64 KiB cluster
+ * granularity (copy-on-write), so the image file itself is only ever read. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,6 @@
-/* Virtio device core (virtio 1.x spec ch. 2 "Basic Facilities of a Virtio Device" and 2.7
- * "Split Virtqueues"): device status, feature negotiation, configuration generation, the
- * interrupt status bits, and split virtqueues with indirect descriptors and event index.
- * Transports (PCI) and devices (blk, net, console, rng) build on this; guest memory is only
- * reached through as_ram_ptr, so descriptors pointing outside RAM never touch host memory. */
+/* Virtio device core (virtio 1.x spec ch. 2 basic facilities, 2.7 split virtqueues): status,
+ * features, config generation, ISR bits, and virtqueues with indirect descriptors and event index.
+ */
 #ifndef HW_VIRTIO_VIRTIO_H
 #define HW_VIRTIO_VIRTIO_H
 

@@ -1,7 +1,5 @@
-/* virtio-blk (virtio 1.x spec 5.2: 5.2.4 configuration layout, 5.2.6 request format and
- * status byte). Requests are parsed from the ring here and executed against the block layer
- * by virtio_blk_execute, which touches only the request (never the rings), so it could move
- * to a worker thread; completion writes the status and publishes the used entry. */
+/* virtio-blk (virtio 1.x spec 5.2: 5.2.4 configuration layout, 5.2.6 requests and status);
+ * parsing touches the rings, execution only the block layer, so it could move to a thread. */
 #include "hw/virtio/virtio_blk.h"
 
 #include <errno.h>

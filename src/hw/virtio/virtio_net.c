@@ -1,7 +1,5 @@
-/* virtio-net (virtio 1.x spec 5.1: 5.1.4 configuration layout, 5.1.6 device operation with
- * struct virtio_net_hdr, 5.1.6.3-5.1.6.4 receive buffers including VIRTIO_NET_F_MRG_RXBUF).
- * Frames from the back end are held by the back end while the guest has no receive buffers;
- * a receive-queue notification asks for them again. */
+/* virtio-net (virtio 1.x spec 5.1: 5.1.4 configuration, 5.1.6 virtio_net_hdr and receive
+ * buffers incl. MRG_RXBUF); frames wait in the back end while the guest has no buffers. */
 #include "hw/virtio/virtio_net.h"
 
 #include <stdlib.h>

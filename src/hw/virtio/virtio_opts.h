@@ -1,8 +1,5 @@
-/* QEMU-compatible command-line options for the virtio devices and their back ends: -drive
- * (if=virtio and if=none), -netdev, -nic, -device virtio-blk-pci / virtio-net-pci /
- * virtio-serial-pci + virtconsole / virtio-rng-pci, and -snapshot. main() hands each option
- * over as it parses the command line (syntax errors are reported at once), then creates
- * everything with virtio_opts_realize once the machine's PCI bus exists. */
+/* QEMU-compatible -drive/-netdev/-nic/-device/-snapshot handling for virtio devices: parsed as
+ * main() reads the command line, realized once the PCI bus exists. */
 #ifndef HW_VIRTIO_VIRTIO_OPTS_H
 #define HW_VIRTIO_VIRTIO_OPTS_H
 

@@ -1,7 +1,5 @@
-/* Virtio over PCI, modern (non-transitional) interface only (virtio 1.x spec 4.1): vendor
- * 0x1af4, device 0x1040 + type, and vendor-specific capabilities locating the common, notify,
- * ISR and device configuration structures in one 32-bit memory BAR, plus the PCI
- * configuration access capability. Interrupts are INTx with the read-to-clear ISR. */
+/* Virtio over PCI, modern interface only (virtio 1.x spec 4.1): vendor-specific capabilities
+ * for the common, notify, ISR and device structures in one 32-bit memory BAR; INTx. */
 #ifndef HW_VIRTIO_VIRTIO_PCI_H
 #define HW_VIRTIO_VIRTIO_PCI_H
 

@@ -1,7 +1,5 @@
-/* Split virtqueues (virtio 1.x spec 2.7: descriptor table, available and used rings, indirect
- * descriptors 2.7.5.3, used buffer notification suppression and event index 2.7.7-2.7.10).
- * Everything read from the rings is untrusted: indexes, lengths, chain shapes and buffer
- * addresses are checked, and buffers are mapped only through as_ram_ptr. */
+/* Split virtqueues (virtio 1.x spec 2.7: rings, indirect descriptors 2.7.5.3, notification
+ * suppression and event index 2.7.7-2.7.10); every ring field is untrusted guest input. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
