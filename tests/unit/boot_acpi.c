@@ -140,6 +140,7 @@ static PmFixture *pm_fixture(void)
 static void pm_fixture_free(PmFixture *f)
 {
     acpi_pm_free(f->pm);
+    free(f->clock.heap);
     as_destroy(&f->io);
     free(f);
 }

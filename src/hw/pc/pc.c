@@ -401,6 +401,7 @@ void pc_free(Machine *m)
     pit_free(m->pit);
     pic_free(m->pic);
     m->clock.insn_count = NULL;
+    free(m->clock.heap); /* the timer heap's storage; every timer is gone with its device */
     x86_cpu_free(m->cpu);
     for (int i = 0; i < m->nchr; i++)
         chr_close(m->chr[i]);
