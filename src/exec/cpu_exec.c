@@ -60,7 +60,8 @@ static TranslationBlock *tb_find(CPUX86State *env)
 {
     TbCache *c = env->tbs;
     uint32_t pc = env->eip, cs_base = env->seg_base[R_CS], flags = env->hflags;
-    if (env->single_insn_next) {
+    if (env->single_insn_next || (env->eflags & RF_MASK)) {
+        /* SMC restart, data-breakpoint re-run, or an instruction breakpoint resumed with RF. */
         env->single_insn_next = false;
         return tb_translate(env, pc, cs_base, flags, TB_NOCACHE);
     }
@@ -133,7 +134,14 @@ static int exec_loop(CPUX86State *env)
             log_msg("exec: %04x:%08x flags=%x", env->segs[R_CS].sel, tb->pc, tb->flags);
         last = env->backend->exec(env, tb, &last_slot);
         env->cur_tb = NULL;
-        if (last->cflags & TB_NOCACHE) last = NULL;
+        if (last->cflags & TB_NOCACHE) {
+            last = NULL;
+            env->watch_suppress = false;
+            if (env->db_trap_pending) {
+                env->db_trap_pending = false;
+                x86_do_interrupt(env, EXCP_DB, false, false, 0, env->eip, false);
+            }
+        }
         if (env->halted) return X86_EXIT_HALT;
     }
 }

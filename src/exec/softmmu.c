@@ -52,6 +52,23 @@ static void ram_store(uintptr_t p, uint32_t v, unsigned size)
     for (unsigned i = 0; i < size; i++) b[i] = v >> (8 * i);
 }
 
+/* A data breakpoint hit: re-run the instruction on its own with breakpoints suppressed, then
+ * the run loop raises the #DB trap after it (SDM vol. 3, 18.3.1.2). */
+static void check_watch(CPUX86State *env, uint32_t addr, unsigned size, bool write)
+{
+    unsigned hits = x86_watch_hits(env, addr, size, write);
+    if (!hits) return;
+    env->dr[6] = (env->dr[6] & ~0xfu) | hits;
+    if (env->watch_suppress) {
+        env->db_trap_pending = true;
+        return;
+    }
+    env->single_insn_next = true;
+    env->watch_suppress = true;
+    x86_restore_state(env);
+    x86_cpu_loop_exit(env);
+}
+
 uint32_t softmmu_ld(CPUX86State *env, uint32_t addr, unsigned size, unsigned mmu)
 {
     if ((addr & ~PAGE_MASK) + size > PAGE_SIZE) {
@@ -60,6 +77,7 @@ uint32_t softmmu_ld(CPUX86State *env, uint32_t addr, unsigned size, unsigned mmu
         return v;
     }
     TlbEntry *e = tlb_entry_for(env, addr, ACC_READ, mmu);
+    if (e->tag_r & TLB_WATCH) check_watch(env, addr, size, false);
     if (e->tag_r & TLB_MMIO) return as_read(env->mem, e->phys | (addr & ~PAGE_MASK), size);
     return ram_load(addr + e->addend, size);
 }
@@ -82,6 +100,7 @@ void softmmu_st(CPUX86State *env, uint32_t addr, uint32_t val, unsigned size, un
         return;
     }
     TlbEntry *e = tlb_entry_for(env, addr, ACC_WRITE, mmu);
+    if (e->tag_w & TLB_WATCH) check_watch(env, addr, size, true);
     uint32_t phys = e->phys | (addr & ~PAGE_MASK);
     if (e->tag_w & TLB_MMIO) {
         as_write(env->mem, phys, val, size);

@@ -19,6 +19,7 @@
 #define TLB_INVALID 0x001u  /* never matches */
 #define TLB_MMIO 0x002u     /* not RAM: go through the address space */
 #define TLB_NOTDIRTY 0x004u /* page holds translated code: writes must invalidate it */
+#define TLB_WATCH 0x008u    /* a debug register watches this page */
 #define TLB_FLAGS_MASK 0xfffu
 
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };

@@ -18,11 +18,17 @@ void test_main(void)
         __asm__ volatile(KT_TRY "mov %0, %%cr4" KT_END : : "r"(cr4 | (1u << 13)) : "memory");
         kt_eq_fault(13, 0, kt_site, "cr4_vmxe_without_vmx_gp");
     }
-    /* CR4.PAE with paging off is legal; only the reserved bits fault. */
+    /* CR4.PAE with paging off is legal on a CPU with PAE; without CPUID.1:EDX.PAE the bit is
+     * reserved and setting it faults like any other reserved bit. */
     kt_fault_reset();
     __asm__ volatile(KT_TRY "mov %0, %%cr4\n\tmov %1, %%cr4" KT_END
                      :
                      : "r"(cr4 | CR4_PAE), "r"(cr4)
                      : "memory");
-    kt_no_fault("cr4_pae_with_paging_off_ok");
+    if (cpuid(1, 0).d & (1u << 6)) {
+        kt_no_fault("cr4_pae_with_paging_off_ok");
+    } else {
+        kt_eq_fault(13, 0, kt_site, "cr4_pae_without_pae_gp");
+        kt_eq(read_cr4(), cr4, "cr4_unchanged_after_pae_gp");
+    }
 }

@@ -129,9 +129,12 @@ static void limit_tests(void)
                      : "memory");
     kt_no_fault("ss_limit_ds_access_not_checked_against_ss");
     kt_fault_reset();
-    __asm__ volatile("mov %2, %%ss\n\t" KT_TRY "movl 0x300000(%%ebp), %0" KT_END "mov %3, %%ss"
-                     : "+r"(v)
-                     : "b"(zero), "r"(SEL(I_SS2M)), "r"(KT_DS)
+    /* EBP-based addresses are SS-relative: 0x100000(%ebp) with EBP = 0 is inside the 2 MiB
+     * limit. EBP is set explicitly (the compiler may keep anything in it). */
+    __asm__ volatile("push %%ebp\n\txorl %%ebp, %%ebp\n\tmov %2, %%ss\n\t" KT_TRY
+                     "movl 0x100000(%%ebp), %0" KT_END "mov %3, %%ss\n\tpop %%ebp"
+                     : "+a"(v)
+                     : "b"(zero), "d"(SEL(I_SS2M)), "c"(KT_DS)
                      : "memory");
     kt_no_fault("ss_limit_ebp_in_range");
     kt_fault_reset();

@@ -27,6 +27,8 @@
 #define HF_MP 0x0400u    /* CR0.MP */
 #define HF_OSFXSR 0x0800u
 #define HF_CSLIM 0x1000u /* CS limit is 4 GiB - 1: near jumps need no limit check */
+#define HF_AC 0x2000u    /* alignment checking (CPL 3, CR0.AM, EFLAGS.AC) */
+#define HF_DBG 0x4000u   /* DR7 enables instruction breakpoints */
 
 /* interrupt_request bits */
 #define INT_REQ_HARD 0x1u  /* INTR line asserted */
@@ -71,6 +73,8 @@ typedef struct CPUX86State {
     bool halted;
     bool inhibit_irq;            /* interrupt shadow after STI / MOV SS / POP SS */
     bool single_insn_next;       /* next block: one instruction, not cached (SMC restart) */
+    bool watch_suppress;         /* data breakpoints are being re-run: do not stop again */
+    bool db_trap_pending;        /* a data breakpoint hit: #DB after the current instruction */
     uint64_t icount;             /* instructions retired before the current slice */
     int32_t slice_budget;        /* budget the current slice started with */
 

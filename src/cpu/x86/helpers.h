@@ -60,6 +60,11 @@ void x86_update_hflags(CPUX86State *env);
 void x86_load_seg_cache(CPUX86State *env, int seg, uint16_t sel, uint32_t base, uint32_t limit,
                         uint32_t flags);
 void x86_set_cpl(CPUX86State *env, int cpl);
+unsigned x86_dr7_bps(const CPUX86State *env, int type);
+unsigned x86_dr7_exec_bps(const CPUX86State *env);
+/* Data breakpoints: which of DR0-DR3 (bit mask) watch [addr, addr+size) for this access. */
+unsigned x86_watch_hits(const CPUX86State *env, uint32_t addr, unsigned size, bool write);
+bool x86_page_watched(const CPUX86State *env, uint32_t page, bool write);
 static inline int x86_cpl(const CPUX86State *env) { return env->hflags & HF_CPL_MASK; }
 static inline int x86_mmu_idx(const CPUX86State *env) { return x86_cpl(env) == 3 ? 1 : 0; }
 
@@ -93,7 +98,7 @@ extern const IrHelper hlp_cpuid, hlp_rdtsc, hlp_rdmsr, hlp_wrmsr, hlp_rdpmc, hlp
     hlp_write_cr, hlp_read_dr, hlp_write_dr, hlp_in, hlp_out, hlp_check_io, hlp_pushf, hlp_popf,
     hlp_cli, hlp_sti, hlp_hlt, hlp_raise, hlp_raise_int, hlp_into, hlp_lgdt, hlp_sgdt, hlp_lmsw,
     hlp_clts, hlp_invlpg, hlp_priv, hlp_single_step, hlp_cc_eflags, hlp_get_eflags,
-    hlp_set_ccflags, hlp_smsw, hlp_cc_cf;
+    hlp_set_ccflags, hlp_smsw, hlp_cc_cf, hlp_insn_bp, hlp_clear_rf;
 extern const IrHelper hlp_div, hlp_bcd, hlp_shift, hlp_dshift, hlp_cmpxchg8b;
 extern const IrHelper hlp_fpu, hlp_fwait, hlp_fxsave, hlp_fxrstor;
 

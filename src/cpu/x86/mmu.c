@@ -108,8 +108,10 @@ void x86_tlb_fill(CPUX86State *env, uint32_t addr, int access, unsigned mmu_idx)
         e->addend = 0;
         rflags = wflags = TLB_MMIO;
     }
-    e->tag_r = page | rflags;
     e->tag_x = page | rflags;
+    if (x86_page_watched(env, page, false)) rflags |= TLB_WATCH;
+    if (x86_page_watched(env, page, true)) wflags |= TLB_WATCH;
+    e->tag_r = page | rflags;
     e->tag_w = writable ? page | wflags : TLB_INVALID_TAG;
     if (tflags & TLBF_LARGE) env->tlb_has_large = true;
 }

@@ -57,6 +57,8 @@ void x86_update_hflags(CPUX86State *env)
         hf |= HF_FLAT;
     if (env->eflags & TF_MASK) hf |= HF_TF;
     if (env->segs[R_CS].limit == 0xffffffffu) hf |= HF_CSLIM;
+    if ((hf & HF_CPL_MASK) == 3 && (env->cr[0] & CR0_AM) && (env->eflags & AC_MASK)) hf |= HF_AC;
+    if (x86_dr7_exec_bps(env)) hf |= HF_DBG;
     if (env->cr[0] & CR0_TS) hf |= HF_TS;
     if (env->cr[0] & CR0_EM) hf |= HF_EM;
     if (env->cr[0] & CR0_MP) hf |= HF_MP;
@@ -71,6 +73,21 @@ void x86_set_cpl(CPUX86State *env, int cpl)
 {
     env->hflags = (env->hflags & ~HF_CPL_MASK) | (cpl & 3);
 }
+
+/* Mask of enabled DR0-DR3 breakpoints of the given R/W type (0 = execute, 1 = write,
+ * 3 = read/write). */
+unsigned x86_dr7_bps(const CPUX86State *env, int type)
+{
+    unsigned m = 0;
+    uint32_t dr7 = env->dr[7];
+    for (int i = 0; i < 4; i++) {
+        int rw = (dr7 >> (16 + 4 * i)) & 3;
+        if ((dr7 >> (2 * i)) & 3 && rw == type) m |= 1u << i;
+    }
+    return m;
+}
+
+unsigned x86_dr7_exec_bps(const CPUX86State *env) { return x86_dr7_bps(env, 0); }
 
 void x86_load_seg_cache(CPUX86State *env, int seg, uint16_t sel, uint32_t base, uint32_t limit,
                         uint32_t flags)

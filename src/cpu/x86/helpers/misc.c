@@ -5,6 +5,7 @@
 
 #include "cpu/x86/helpers.h"
 #include "exec/softmmu_slow.h"
+#include "exec/tb.h"
 #include "util/log.h"
 
 
@@ -213,6 +214,52 @@ static uint32_t hlp_write_cr_fn(void *opaque, uint32_t n, uint32_t v, uint32_t c
     return 0;
 }
 
+static uint32_t bp_len(uint32_t dr7, int i)
+{
+    static const uint32_t lens[4] = {1, 2, 8, 4};
+    return lens[(dr7 >> (18 + 4 * i)) & 3];
+}
+
+unsigned x86_watch_hits(const CPUX86State *env, uint32_t addr, unsigned size, bool write)
+{
+    unsigned hits = 0;
+    unsigned m = x86_dr7_bps(env, 3) | (write ? x86_dr7_bps(env, 1) : 0);
+    for (int i = 0; i < 4; i++) {
+        if (!(m & (1u << i))) continue;
+        uint32_t len = bp_len(env->dr[7], i), start = env->dr[i] & ~(len - 1);
+        if (addr < start + len && start < addr + size) hits |= 1u << i;
+    }
+    return hits;
+}
+
+bool x86_page_watched(const CPUX86State *env, uint32_t page, bool write)
+{
+    unsigned m = x86_dr7_bps(env, 3) | (write ? x86_dr7_bps(env, 1) : 0);
+    for (int i = 0; i < 4; i++)
+        if ((m & (1u << i)) && (env->dr[i] & PAGE_MASK) == page) return true;
+    return false;
+}
+
+/* Instruction breakpoint check at linear address lin (fault before the instruction). */
+static uint32_t hlp_insn_bp_fn(void *opaque, uint32_t lin, uint32_t b, uint32_t c)
+{
+    CPUX86State *env = opaque;
+    unsigned m = x86_dr7_exec_bps(env), hits = 0;
+    for (int i = 0; i < 4; i++)
+        if ((m & (1u << i)) && env->dr[i] == lin) hits |= 1u << i;
+    if (hits && !(env->eflags & RF_MASK)) {
+        env->dr[6] = (env->dr[6] & ~0xfu) | hits;
+        x86_raise_exception(env, EXCP_DB);
+    }
+    return 0;
+}
+
+static uint32_t hlp_clear_rf_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
+{
+    ((CPUX86State *)opaque)->eflags &= ~RF_MASK;
+    return 0;
+}
+
 static int dr_index(CPUX86State *env, int n)
 {
     if (n == 4 || n == 5) {
@@ -237,7 +284,13 @@ static uint32_t hlp_write_dr_fn(void *opaque, uint32_t n, uint32_t v, uint32_t c
     if (i == 6) v = (v & 0x0000e00fu) | 0xffff0ff0u;
     if (i == 7) v = (v & 0xffff2bffu) | 0x400;
     env->dr[i] = v;
-    if (i == 7 && (v & 0xff)) LOG_ONCE(LOG_UNIMP, "unimplemented: hardware breakpoints (DR7)");
+    if (i < 4 || i == 7) {
+        /* Breakpoints are compiled into blocks and TLB entries: start afresh. */
+        softmmu_flush(env);
+        tb_flush(env->tbs);
+        x86_update_hflags(env);
+        env->exit_request = 1;
+    }
     return 0;
 }
 
@@ -494,6 +547,8 @@ const IrHelper hlp_invlpg = {hlp_invlpg_fn, "invlpg", IRH_NO_WRITE_G};
 const IrHelper hlp_priv = {hlp_priv_fn, "check_cpl0", IRH_NO_WRITE_G};
 const IrHelper hlp_single_step = {hlp_single_step_fn, "single_step", 0};
 const IrHelper hlp_cc_eflags = {hlp_cc_eflags_fn, "cc_eflags", IRH_NO_WRITE_G | IRH_NO_FAULT};
+const IrHelper hlp_insn_bp = {hlp_insn_bp_fn, "insn_bp", IRH_NO_WRITE_G};
+const IrHelper hlp_clear_rf = {hlp_clear_rf_fn, "clear_rf", IRH_NO_FAULT};
 const IrHelper hlp_cc_cf = {hlp_cc_cf_fn, "cc_cf", IRH_NO_WRITE_G | IRH_NO_FAULT};
 const IrHelper hlp_get_eflags = {hlp_get_eflags_fn, "get_eflags", IRH_NO_WRITE_G | IRH_NO_FAULT};
 const IrHelper hlp_set_ccflags = {hlp_set_ccflags_fn, "set_ccflags", IRH_NO_FAULT};

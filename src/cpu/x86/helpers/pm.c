@@ -156,6 +156,8 @@ static void set_esp(CPUX86State *env, const Stack *s)
 /* Pre-fault the stack area [sp - bytes, sp) so the pushes that follow cannot fault halfway. */
 static void probe_stack(CPUX86State *env, const Stack *s, unsigned bytes)
 {
+    /* The first push faults first: probe its (top) end before the rest. */
+    softmmu_probe(env, s->base + ((s->sp - 2) & s->mask), 2, ACC_WRITE, s->mmu);
     uint32_t lo = (s->sp - bytes) & s->mask;
     softmmu_probe(env, s->base + lo, bytes, ACC_WRITE, s->mmu);
 }

@@ -152,8 +152,22 @@ IrVar gen_lin(DisasContext *dc, int seg, IrVar off, unsigned size, bool write)
     return t;
 }
 
+/* #AC(0) for a misaligned access when alignment checking is on (CPL 3, CR0.AM, EFLAGS.AC). */
+static void gen_check_align(DisasContext *dc, IrVar lin, unsigned size)
+{
+    if (!(dc->flags & HF_AC) || size < 2) return;
+    int ok = ir_new_label(dc->b);
+    IrVar t = tcg_temp(dc);
+    ir_andi(dc->b, t, lin, size - 1);
+    ir_brcond(dc->b, IRC_EQ, t, tcg_const(dc, 0), ok);
+    gen_sync_cc_op(dc);
+    gen_helper(dc, &hlp_raise, 0, tcg_const(dc, EXCP_AC), tcg_const(dc, 0), 0);
+    ir_label(dc->b, ok);
+}
+
 IrVar gen_ld(DisasContext *dc, IrVar lin, unsigned size, bool sign)
 {
+    gen_check_align(dc, lin, size);
     IrVar t = tcg_temp(dc);
     ir_ld(dc->b, t, lin, size, sign, dc->mem_idx);
     return t;
@@ -161,6 +175,7 @@ IrVar gen_ld(DisasContext *dc, IrVar lin, unsigned size, bool sign)
 
 void gen_st(DisasContext *dc, IrVar lin, IrVar val, unsigned size)
 {
+    gen_check_align(dc, lin, size);
     ir_st(dc->b, lin, val, size, dc->mem_idx);
 }
 
@@ -573,6 +588,9 @@ bool x86_translate_block(CPUX86State *env, TranslationBlock *tb)
         }
         ir_insn_start(b, dc->pc - tb->pc, dc->cc_op);
         ninsns++;
+        /* Instruction breakpoints fault before the instruction; RF suppresses the first. */
+        if ((dc->flags & HF_DBG) && !(ninsns == 1 && (tb->cflags & TB_NOCACHE)))
+            gen_helper(dc, &hlp_insn_bp, 0, tcg_const(dc, dc->cs_base + dc->pc), 0, 0);
         if (len < 0) {
             dc->next_pc = dc->pc;
             gen_exception(dc, len == X86_DECODE_TOO_LONG ? EXCP_GP : EXCP_UD, 0);
@@ -591,6 +609,7 @@ bool x86_translate_block(CPUX86State *env, TranslationBlock *tb)
             x86_format(&dc->insn, dc->pc, text, sizeof text);
             log_msg("ir: %08x: %s", dc->pc, text);
         }
+        if ((tb->cflags & TB_NOCACHE) && ninsns == 1) gen_helper(dc, &hlp_clear_rf, 0, 0, 0, 0);
         translate_insn(dc);
         if (dc->end != DISAS_NEXT) break;
         dc->pc = dc->next_pc;
