@@ -267,7 +267,7 @@ bool ir_op_has_side_effects(const IrBlock *b, const IrOp *op)
     case IR_EXIT_LOOKUP:
     case IR_EXIT:
     case IR_INSN_START: return true;
-    case IR_CALL: return (b->helpers[op->imm]->flags & IRH_PURE) != IRH_PURE;
+    case IR_CALL: return (b->helpers[op->imm]->flags & IRH_QUERY) != IRH_QUERY;
     default: return false;
     }
 }

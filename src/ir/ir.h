@@ -91,7 +91,10 @@ typedef uint32_t (*IrHelperFn)(void *env, uint32_t a, uint32_t b, uint32_t c);
 #define IRH_NO_READ_G 0x1  /* does not read guest globals */
 #define IRH_NO_WRITE_G 0x2 /* does not write guest globals */
 #define IRH_NO_FAULT 0x4   /* never raises a guest exception or leaves the block */
-#define IRH_PURE (IRH_NO_READ_G | IRH_NO_WRITE_G | IRH_NO_FAULT | 0x8) /* no side effects */
+#define IRH_NO_SIDE_EFFECTS 0x8 /* only computes its result: removable when that is unused */
+/* A query: may read state, changes nothing. */
+#define IRH_QUERY (IRH_NO_WRITE_G | IRH_NO_FAULT | IRH_NO_SIDE_EFFECTS)
+#define IRH_PURE (IRH_NO_READ_G | IRH_QUERY) /* depends only on its arguments */
 
 typedef struct IrHelper {
     IrHelperFn fn;

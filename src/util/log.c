@@ -23,6 +23,7 @@ static const struct {
     {"guest", LOG_GUEST, "guest errors"},
     {"int", LOG_INT, "every interrupt and exception delivered"},
     {"exec", LOG_EXEC, "every executed block"},
+    {"prof", LOG_PROF, "sample guest code, print the hottest addresses at exit"},
 };
 
 bool log_parse_mask(const char *list)

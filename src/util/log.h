@@ -16,6 +16,7 @@ enum {
     LOG_GUEST = 1u << 7,  /* guest errors: bad descriptors, invalid accesses */
     LOG_INT = 1u << 8,    /* every interrupt delivered */
     LOG_EXEC = 1u << 9,   /* every executed block (very verbose) */
+    LOG_PROF = 1u << 10,  /* sample guest code and print the hottest addresses at exit */
 };
 
 extern uint32_t log_mask;

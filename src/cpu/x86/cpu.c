@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "debug/profiler.h"
 #include "cpu/x86/helpers.h"
 #include "exec/softmmu_slow.h"
 #include "exec/tb.h"
@@ -33,6 +34,7 @@ CPUX86State *x86_cpu_new(AddressSpace *mem, AddressSpace *io, Clock *clock, bool
     (void)jit;
     env->tsc_hz = 1000000000ull; /* the TSC counts virtual nanoseconds: 1 GHz */
     x86_cpu_reset(env);
+    if (LOG_ON(LOG_PROF)) profiler_start(env);
     return env;
 }
 

@@ -887,4 +887,4 @@ const IrHelper hlp_ltr = {hlp_ltr_fn, "ltr", 0};
 const IrHelper hlp_sysenter = {hlp_sysenter_fn, "sysenter", 0};
 const IrHelper hlp_sysexit = {hlp_sysexit_fn, "sysexit", 0};
 const IrHelper hlp_load_seg = {hlp_load_seg_fn, "load_seg", 0};
-const IrHelper hlp_get_sel = {hlp_get_sel_fn, "get_sel", IRH_NO_READ_G | IRH_NO_WRITE_G | IRH_NO_FAULT};
+const IrHelper hlp_get_sel = {hlp_get_sel_fn, "get_sel", IRH_NO_READ_G | IRH_QUERY};
