@@ -42,6 +42,8 @@ void x86_cpu_free(CPUX86State *env)
 {
     if (!env) return;
     tb_cache_free(env->tbs);
+    free(env->hist);
+    free(env->hist_buf);
     free(env);
 }
 

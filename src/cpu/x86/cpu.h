@@ -29,6 +29,7 @@
 #define HF_CSLIM 0x1000u /* CS limit is 4 GiB - 1: near jumps need no limit check */
 #define HF_AC 0x2000u    /* alignment checking (CPL 3, CR0.AM, EFLAGS.AC) */
 #define HF_DBG 0x4000u   /* DR7 enables instruction breakpoints */
+#define HF_HIST 0x8000u  /* the opcode histogram counts executed instructions */
 
 /* interrupt_request bits */
 #define INT_REQ_HARD 0x1u  /* INTR line asserted */
@@ -126,7 +127,11 @@ typedef struct CPUX86State {
     void *machine_opaque;
     uint64_t tsc_hz;
     uint32_t cpuid_features; /* CPUID.1:EDX as advertised */
-    bool unhandled_logged[32];
+    /* Opcode histogram of the CPUID backdoor. */
+    bool hist_enabled;
+    uint64_t *hist;
+    uint8_t *hist_buf;
+    uint32_t hist_buf_size;
 } CPUX86State;
 
 /* Slot index of a field of CPUX86State (for the IR global table). */

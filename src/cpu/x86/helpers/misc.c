@@ -6,6 +6,7 @@
 #include "cpu/x86/helpers.h"
 #include "exec/softmmu_slow.h"
 #include "exec/tb.h"
+#include "debug/backdoor.h"
 #include "util/log.h"
 
 
@@ -32,6 +33,7 @@ static uint32_t str4(const char *s) { return s[0] | s[1] << 8 | s[2] << 16 | (ui
 static uint32_t hlp_cpuid_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
 {
     CPUX86State *env = opaque;
+    if (x86_backdoor(env)) return 0;
     uint32_t leaf = env->regs[R_EAX];
     uint32_t eax = 0, ebx = 0, ecx = 0, edx = 0;
     switch (leaf) {

@@ -162,7 +162,13 @@ bool translate_system(DisasContext *dc)
     }
     case X86_INVD:
     case X86_WBINVD: cpl0_only(dc); return true;
-    case X86_CPUID: gen_helper(dc, &hlp_cpuid, 0, 0, 0, 0); return true;
+    case X86_CPUID:
+        /* The backdoor reads and clears CF; histogram start/stop change the mode. */
+        gen_sync_cc_op(dc);
+        gen_helper(dc, &hlp_cpuid, 0, 0, 0, 0);
+        dc->cc_op = CC_OP_DYNAMIC;
+        gen_end_block(dc);
+        return true;
     case X86_RDTSC: gen_helper(dc, &hlp_rdtsc, 0, 0, 0, 0); return true;
     case X86_RDMSR: gen_helper(dc, &hlp_rdmsr, 0, 0, 0, 0); return true;
     case X86_WRMSR:

@@ -4,6 +4,7 @@
 
 #include "backend/backend.h"
 #include "cpu/x86/translate.h"
+#include "debug/backdoor.h"
 #include "exec/softmmu_slow.h"
 #include "util/log.h"
 
@@ -610,6 +611,8 @@ bool x86_translate_block(CPUX86State *env, TranslationBlock *tb)
             log_msg("ir: %08x: %s", dc->pc, text);
         }
         if ((tb->cflags & TB_NOCACHE) && ninsns == 1) gen_helper(dc, &hlp_clear_rf, 0, 0, 0, 0);
+        if (dc->flags & HF_HIST)
+            gen_helper(dc, &hlp_hist_count, 0, tcg_const(dc, dc->insn.mnem), 0, 0);
         translate_insn(dc);
         if (dc->end != DISAS_NEXT) break;
         dc->pc = dc->next_pc;
