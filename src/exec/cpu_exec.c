@@ -132,9 +132,12 @@ static int exec_loop(CPUX86State *env)
         env->inhibit_irq = false;
         if (LOG_ON(LOG_EXEC))
             log_msg("exec: %04x:%08x flags=%x", env->segs[R_CS].sel, tb->pc, tb->flags);
+        uint64_t flushes_before = env->tbs->nflushes;
         last = env->backend->exec(env, tb, &last_slot);
         env->cur_tb = NULL;
-        if (last->cflags & TB_NOCACHE) {
+        /* A helper flushed the cache while the chain ran: the exited block is gone. */
+        if (env->tbs->nflushes != flushes_before) last = NULL;
+        if (last && (last->cflags & TB_NOCACHE)) {
             last = NULL;
             env->watch_suppress = false;
             if (env->db_trap_pending) {
