@@ -19,8 +19,18 @@ struct Backend {
     TranslationBlock *(*exec)(CPUX86State *env, TranslationBlock *tb, int *exit_slot);
     /* Index of the guest instruction of tb containing back-end position pos (env->cur_pos). */
     int (*fault_insn)(const TranslationBlock *tb, const void *pos);
+    /* Optional: sets up the back end's state for a translation cache (e.g. executable memory);
+     * false if the host cannot provide it, and the caller uses another back end. */
+    bool (*attach)(TbCache *c);
 };
 
 extern const Backend backend_interp;
+
+/* The x86-64 code generator exists only on x86-64 hosts; elsewhere the interpreter is the
+ * portable path. */
+#if defined(__x86_64__)
+#define BACKEND_HAVE_X86_64 1
+extern const Backend backend_x86_64;
+#endif
 
 #endif

@@ -123,11 +123,14 @@ static int exec_loop(CPUX86State *env)
         if (env->halted) return X86_EXIT_HALT;
         if (env->budget <= 0) return X86_EXIT_BUDGET;
 
+        uint64_t flushes = env->tbs->nflushes;
         TranslationBlock *tb = tb_find(env);
+        /* A flush to make room for tb dropped `last` with everything else. */
+        if (env->tbs->nflushes != flushes) last = NULL;
         /* Chain the previous block's direct exit to this one when it is on the same page. */
         if (last && last_slot >= 0 && !(tb->cflags & TB_NOCACHE) && !last->invalid &&
             ((last->pc + last->cs_base) & PAGE_MASK) == ((tb->pc + tb->cs_base) & PAGE_MASK))
-            tb_chain(last, last_slot, tb);
+            tb_chain(env->tbs, last, last_slot, tb);
         env->budget -= tb->icount;
         env->inhibit_irq = false;
         if (LOG_ON(LOG_EXEC))

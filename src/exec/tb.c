@@ -29,6 +29,7 @@ TbCache *tb_cache_new(size_t arena_size)
 void tb_cache_free(TbCache *c)
 {
     if (!c) return;
+    if (c->backend_hooks) c->backend_hooks->free(c->backend_opaque);
     munmap(c->arena, c->arena_size);
     free(c->hash);
     for (int i = 0; i < 1024; i++) free(c->l1[i]);
@@ -55,7 +56,14 @@ void tb_flush(TbCache *c)
         if (c->l1[i]) memset(c->l1[i], 0, sizeof(PageDesc) * 1024);
     }
     tb_jmp_cache_clear(c);
+    if (c->backend_hooks) c->backend_hooks->flush(c->backend_opaque);
     c->nflushes++;
+}
+
+/* Tells a back end with patched jumps that from's exit slot n now leads to `to` (or nowhere). */
+static void set_jump(TbCache *c, TranslationBlock *from, int n, TranslationBlock *to)
+{
+    if (c && c->backend_hooks) c->backend_hooks->set_jump(c->backend_opaque, from, n, to);
 }
 
 static unsigned tb_hash(const TbCache *c, uint32_t phys_pc, uint32_t flags)
@@ -127,10 +135,11 @@ void tb_insert(TbCache *c, TranslationBlock *tb)
 }
 
 /* Remove `from`'s slot n from the incoming list of its destination. */
-static void unlink_outgoing(TranslationBlock *from, int n)
+static void unlink_outgoing(TbCache *c, TranslationBlock *from, int n)
 {
     TranslationBlock *dest = from->jmp_dest[n];
     if (!dest) return;
+    set_jump(c, from, n, NULL);
     uintptr_t *pp = &dest->jmp_first;
     while (*pp) {
         TranslationBlock *t = TAG_TB(*pp);
@@ -144,13 +153,14 @@ static void unlink_outgoing(TranslationBlock *from, int n)
     from->jmp_dest[n] = NULL;
 }
 
-void tb_chain(TranslationBlock *from, int slot, TranslationBlock *to)
+void tb_chain(TbCache *c, TranslationBlock *from, int slot, TranslationBlock *to)
 {
     if (from->invalid || to->invalid || from->jmp_dest[slot] == to) return;
-    unlink_outgoing(from, slot);
+    unlink_outgoing(c, from, slot);
     from->jmp_dest[slot] = to;
     from->jmp_next[slot] = to->jmp_first;
     to->jmp_first = MAKE_TAG(from, slot);
+    set_jump(c, from, slot, to);
 }
 
 void tb_invalidate(TbCache *c, TranslationBlock *tb)
@@ -174,9 +184,10 @@ void tb_invalidate(TbCache *c, TranslationBlock *tb)
         int k = TAG_SLOT(tb->jmp_first);
         tb->jmp_first = from->jmp_next[k];
         from->jmp_dest[k] = NULL;
+        set_jump(c, from, k, NULL);
     }
-    unlink_outgoing(tb, 0);
-    unlink_outgoing(tb, 1);
+    unlink_outgoing(c, tb, 0);
+    unlink_outgoing(c, tb, 1);
 }
 
 bool tb_invalidate_phys_range(TbCache *c, uint32_t start, uint32_t len,

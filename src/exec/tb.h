@@ -50,6 +50,15 @@ typedef struct PageDesc {
     uintptr_t first_tb; /* tagged pointer: block | page slot */
 } PageDesc;
 
+/* Hooks of a back end whose code lives outside the arena (the x86-64 code buffer): the direct
+ * jumps it patched for chaining, and its storage, must follow the cache's links and lifetime. */
+typedef struct TbBackendHooks {
+    /* Exit slot `slot` of `from` now continues in `to`, or leaves the chain when to is NULL. */
+    void (*set_jump)(void *opaque, TranslationBlock *from, int slot, TranslationBlock *to);
+    void (*flush)(void *opaque); /* every block was dropped: reuse all code space */
+    void (*free)(void *opaque);  /* the cache is being freed */
+} TbBackendHooks;
+
 typedef struct TbCache {
     uint8_t *arena;
     size_t arena_size, arena_used;
@@ -61,6 +70,8 @@ typedef struct TbCache {
     /* Called when a page gets its first block, so TLB write entries for it take the slow path. */
     void (*page_became_code)(void *opaque, uint32_t phys_page);
     void *opaque;
+    const TbBackendHooks *backend_hooks; /* NULL for back ends that keep code in the arena */
+    void *backend_opaque;
 } TbCache;
 
 TbCache *tb_cache_new(size_t arena_size);
@@ -89,6 +100,6 @@ bool tb_invalidate_phys_range(TbCache *c, uint32_t start, uint32_t len,
 bool tb_page_has_code(TbCache *c, uint32_t phys);
 
 /* Patch exit slot `slot` of `from` to continue directly in `to`. */
-void tb_chain(TranslationBlock *from, int slot, TranslationBlock *to);
+void tb_chain(TbCache *c, TranslationBlock *from, int slot, TranslationBlock *to);
 
 #endif

@@ -5,6 +5,11 @@
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/helpers.h"
 
+/* tests/unit/jit_cpu_exec.c runs the same tests with the x86-64 back end. */
+#ifndef RIG_JIT
+#define RIG_JIT false
+#endif
+
 typedef struct Rig {
     AddressSpace mem, io;
     Clock clock;
@@ -23,7 +28,7 @@ static void rig_init(Rig *r)
     r->ram = calloc(1, RAM_SIZE);
     as_add_ram(&r->mem, "ram", 0, RAM_SIZE, r->ram);
     clock_init(&r->clock, true, 0);
-    r->env = x86_cpu_new(&r->mem, &r->io, &r->clock, false);
+    r->env = x86_cpu_new(&r->mem, &r->io, &r->clock, RIG_JIT);
     r->clock.insn_count = rig_icount;
     r->clock.insn_opaque = r->env;
     x86_cpu_setup_flat32(r->env, 0x1000, 0x08, 0x10, 0, 0);

@@ -31,7 +31,16 @@ CPUX86State *x86_cpu_new(AddressSpace *mem, AddressSpace *io, Clock *clock, bool
     env->tbs->page_became_code = page_became_code;
     env->tbs->opaque = env;
     env->backend = &backend_interp;
+#ifdef BACKEND_HAVE_X86_64
+    if (jit) {
+        if (backend_x86_64.attach(env->tbs))
+            env->backend = &backend_x86_64;
+        else
+            log_error("x86-64 code generator unavailable (no executable memory): interpreting");
+    }
+#else
     (void)jit;
+#endif
     env->tsc_hz = 1000000000ull; /* the TSC counts virtual nanoseconds: 1 GHz */
     x86_cpu_reset(env);
     if (LOG_ON(LOG_PROF)) profiler_start(env);

@@ -1,0 +1,241 @@
+/* x86-64 back end: the per-cache code buffer (W^X through host/jitmem), the shared stubs every
+ * block jumps to (entry from C, exit to C, jump-cache lookup, soft-MMU slow paths, exception
+ * raise), chaining by patching direct jumps, and the mapping of fault tokens to instructions. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/x86_64/x64_jit.h"
+
+#ifdef BACKEND_HAVE_X86_64
+
+#include "cpu/x86/helpers.h"
+#include "exec/softmmu_slow.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+#define JIT_CODE_SIZE (64u << 20)
+
+const int8_t jit_pinned[JIT_NPINNED] = {X_RBX, X_R12, X_R13, X_R14, X_R15, X_R8, X_R9, X_R10};
+const int8_t jit_tempregs[JIT_NTEMPREGS] = {X_RDX, X_RSI, X_RDI, X_R11};
+
+static const int8_t callee_saved[] = {X_RBP, X_RBX, X_R12, X_R13, X_R14, X_R15};
+
+static X64Mem envm(int32_t disp)
+{
+    return x64_mem(JIT_ENV, disp);
+}
+
+static void store_pinned(X64Buf *b, int from, int to)
+{
+    for (int i = from; i < to; i++)
+        x64_mov_mr(b, 4, envm(4 * i), jit_pinned[i]);
+}
+
+static void load_pinned(X64Buf *b, int from, int to)
+{
+    for (int i = from; i < to; i++)
+        x64_mov_rm(b, false, jit_pinned[i], envm(4 * i));
+}
+
+static void call_abs(X64Buf *b, const void *fn)
+{
+    x64_mov_ri64(b, X_RAX, (uintptr_t)fn);
+    x64_call_r(b, X_RAX);
+}
+
+/* Memory access slow path: guest registers to env (a fault must see them), temporaries kept,
+ * the C call with a 16-byte aligned stack, the caller-saved guest registers reloaded. */
+static size_t build_mem_stub(X64Buf *b, bool store, unsigned size, unsigned mmu)
+{
+    size_t at = b->pos;
+    store_pinned(b, 0, JIT_NPINNED);
+    for (int k = 0; k < JIT_NTEMPREGS; k++)
+        x64_push(b, jit_tempregs[k]);
+    x64_alu_ri(b, true, ALU_SUB, X_RSP, 8);
+    x64_mov_rr(b, true, X_RDI, JIT_ENV);
+    x64_mov_rr(b, false, X_RSI, X_RAX);
+    if (store) {
+        x64_mov_rr(b, false, X_RDX, X_RCX);
+        x64_mov_ri32(b, X_RCX, size);
+        x64_mov_ri32(b, X_R8, mmu);
+        call_abs(b, (const void *)softmmu_st);
+    } else {
+        x64_mov_ri32(b, X_RDX, size);
+        x64_mov_ri32(b, X_RCX, mmu);
+        call_abs(b, (const void *)softmmu_ld);
+    }
+    x64_alu_ri(b, true, ALU_ADD, X_RSP, 8);
+    for (int k = JIT_NTEMPREGS - 1; k >= 0; k--)
+        x64_pop(b, jit_tempregs[k]);
+    load_pinned(b, JIT_NCALLEE_PINNED, JIT_NPINNED);
+    x64_ret(b);
+    return at;
+}
+
+static void build_stubs(JitState *j)
+{
+    X64Buf buf = {j->mem.rw, 0, j->mem.size - X64_SLACK}, *b = &buf;
+
+    /* enter(env, body): save the C callee-saved registers, keep the stack 16-byte aligned at
+     * calls from generated code, load the guest registers. */
+    size_t enter = b->pos;
+    for (size_t i = 0; i < ARRAY_SIZE(callee_saved); i++)
+        x64_push(b, callee_saved[i]);
+    x64_alu_ri(b, true, ALU_SUB, X_RSP, 8);
+    x64_mov_rr(b, true, JIT_ENV, X_RDI);
+    load_pinned(b, 0, JIT_NPINNED);
+    x64_jmp_r(b, X_RSI);
+
+    /* exit: RAX = block, RDX = slot, returned as a JitRet. */
+    x64_align(b, 16, 0);
+    j->exit_stub = b->pos;
+    store_pinned(b, 0, JIT_NPINNED);
+    x64_alu_ri(b, true, ALU_ADD, X_RSP, 8);
+    for (int i = (int)ARRAY_SIZE(callee_saved) - 1; i >= 0; i--)
+        x64_pop(b, callee_saved[i]);
+    x64_ret(b);
+
+    /* lookup: the interpreter's exit_lookup, with RSI = the block leaving. The successor's
+     * chain entry makes the budget and exit-request checks. */
+    x64_align(b, 16, 0);
+    j->lookup_stub = b->pos;
+    x64_mov_rm(b, false, X_RAX, envm(ENV_OFF(eip)));
+    x64_mov_rr(b, false, X_RCX, X_RAX);
+    x64_shift_ri(b, false, SH_SHR, X_RCX, JMP_CACHE_BITS);
+    x64_alu_rr(b, false, ALU_XOR, X_RCX, X_RAX);
+    x64_alu_ri(b, false, ALU_AND, X_RCX, JMP_CACHE_SIZE - 1);
+    x64_mov_ri64(b, X_RDX, (uintptr_t)j->cache->jmp_cache);
+    x64_mov_rm(b, true, X_RCX, x64_mem_idx(X_RDX, X_RCX, 3, 0));
+    x64_test_rr(b, true, X_RCX, X_RCX);
+    size_t miss[4];
+    miss[0] = x64_jcc8(b, CC_E);
+    x64_alu_rm(b, false, ALU_CMP, X_RAX,
+               x64_mem(X_RCX, (int32_t) __builtin_offsetof(TranslationBlock, pc)));
+    miss[1] = x64_jcc8(b, CC_NE);
+    x64_mov_rm(b, false, X_RAX, envm(ENV_OFF(hflags)));
+    x64_alu_rm(b, false, ALU_CMP, X_RAX,
+               x64_mem(X_RCX, (int32_t) __builtin_offsetof(TranslationBlock, flags)));
+    miss[2] = x64_jcc8(b, CC_NE);
+    x64_mov_rm(b, false, X_RAX, envm(ENV_OFF(seg_base[R_CS])));
+    x64_alu_rm(b, false, ALU_CMP, X_RAX,
+               x64_mem(X_RCX, (int32_t) __builtin_offsetof(TranslationBlock, cs_base)));
+    miss[3] = x64_jcc8(b, CC_NE);
+    x64_jmp_m(b, x64_mem(X_RCX, (int32_t) __builtin_offsetof(TranslationBlock, code)));
+    for (int k = 0; k < 4; k++)
+        x64_patch_rel8(b, miss[k], b->pos);
+    x64_mov_rr(b, true, X_RAX, X_RSI);
+    x64_mov_ri64(b, X_RDX, (uint64_t)-1);
+    x64_patch_rel32(b, x64_jmp32(b), j->exit_stub);
+
+    /* raise: ESI = vector; cur_tb/cur_pos already set. Does not return. */
+    x64_align(b, 16, 0);
+    j->raise_stub = b->pos;
+    store_pinned(b, 0, JIT_NPINNED);
+    x64_mov_rr(b, true, X_RDI, JIT_ENV);
+    x64_mov_ri32(b, X_RDX, 0);
+    call_abs(b, (const void *)x86_raise_exception_err);
+
+    for (unsigned m = 0; m < NB_MMU_MODES; m++) {
+        for (int s = 0; s < JIT_NSIZES; s++) {
+            x64_align(b, 16, 0);
+            j->ld_stub[m][s] = build_mem_stub(b, false, 1u << s, m);
+            x64_align(b, 16, 0);
+            j->st_stub[m][s] = build_mem_stub(b, true, 1u << s, m);
+        }
+    }
+    x64_align(b, 64, 0);
+    j->code_start = j->pos = b->pos;
+    union {
+        const void *p;
+        JitEnterFn fn;
+    } u = {.p = j->mem.rx + enter};
+    j->enter = u.fn;
+}
+
+/* ---- TbCache hooks ---- */
+
+static void jit_set_jump(void *opaque, TranslationBlock *from, int slot, TranslationBlock *to)
+{
+    JitState *j = opaque;
+    const JitTbHeader *h = (const JitTbHeader *)from->code - 1;
+    uint32_t site = h->jmp_site[slot];
+    if (!site) return;
+    size_t off = (size_t)((const uint8_t *)from->code - j->mem.rx) + site;
+    size_t target = to ? (size_t)((const uint8_t *)to->code - j->mem.rx) : off + 4;
+    int32_t rel = (int32_t)((int64_t)target - (int64_t)(off + 4));
+    jitmem_write_begin(&j->mem, off, 4);
+    __atomic_store_n((int32_t *)(j->mem.rw + off), rel, __ATOMIC_RELEASE);
+    jitmem_write_end(&j->mem, off, 4);
+}
+
+static void jit_flush(void *opaque)
+{
+    JitState *j = opaque;
+    j->pos = j->code_start;
+}
+
+static void jit_free(void *opaque)
+{
+    JitState *j = opaque;
+    LOG(LOG_TB, "jit: %" PRIu64 " blocks, %" PRIu64 " bytes of code", j->nblocks, j->ncode_bytes);
+    jitmem_free(&j->mem);
+    free(j);
+}
+
+static const TbBackendHooks jit_hooks = {
+    .set_jump = jit_set_jump,
+    .flush = jit_flush,
+    .free = jit_free,
+};
+
+/* ---- Backend ---- */
+
+static bool x64_attach(TbCache *c)
+{
+    JitState *j = XNEW(JitState);
+    if (!jitmem_init(&j->mem, JIT_CODE_SIZE, JITMEM_DUAL)) {
+        free(j);
+        return false;
+    }
+    j->cache = c;
+    jitmem_write_begin(&j->mem, 0, j->mem.size);
+    build_stubs(j);
+    jitmem_write_end(&j->mem, 0, j->mem.size);
+    c->backend_hooks = &jit_hooks;
+    c->backend_opaque = j;
+    return true;
+}
+
+static bool x64_gen(TbCache *c, TranslationBlock *tb, const IrBlock *ir)
+{
+    return jit_gen_block(c->backend_opaque, tb, ir);
+}
+
+static TranslationBlock *x64_exec(CPUX86State *env, TranslationBlock *tb, int *exit_slot)
+{
+    JitState *j = env->tbs->backend_opaque;
+    JitRet r = j->enter(env, (const uint8_t *)tb->code + JIT_BODY_OFFSET);
+    *exit_slot = (int)r.slot;
+    return r.tb;
+}
+
+/* env->cur_pos holds 1 + the index of the guest instruction that made the call. */
+static int x64_fault_insn(const TranslationBlock *tb, const void *pos)
+{
+    intptr_t k = (intptr_t)pos - 1;
+    if (k >= tb->icount) k = tb->icount - 1;
+    return k < 0 ? 0 : (int)k;
+}
+
+const Backend backend_x86_64 = {
+    .name = "x86_64",
+    .gen = x64_gen,
+    .exec = x64_exec,
+    .fault_insn = x64_fault_insn,
+    .attach = x64_attach,
+};
+
+#else
+typedef int x64_backend_unused; /* ISO C wants a declaration in every translation unit */
+#endif

@@ -1,0 +1,80 @@
+/* Internals of the x86-64 back end shared by its code generator (x64_gen.c) and its run-time
+ * part (x64_backend.c): the host register convention, the per-cache code buffer with its shared
+ * stubs, and the layout of a generated block. */
+#ifndef BACKEND_X86_64_X64_JIT_H
+#define BACKEND_X86_64_X64_JIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "backend/x86_64/x64_emit.h"
+#include "host/jitmem.h"
+
+/* Host registers while translated code runs:
+ *   RBP          the CPU state (env); IR globals are 32-bit slots at [rbp + 4 * slot]
+ *   RBX R12-R15  guest EAX ECX EDX EBX ESP (callee-saved: they survive C calls)
+ *   R8 R9 R10    guest EBP ESI EDI (caller-saved: stored and reloaded around C calls)
+ *   RDX RSI RDI R11  block temporaries (register allocation; saved around C calls if live)
+ *   RAX RCX      scratch of single IR operations
+ * The guest registers stay in host registers across chained and looked-up block transitions;
+ * env->regs is brought up to date only when C code may look at it (helper calls, slow paths)
+ * and when leaving to the run loop. Every value register holds a 32-bit value zero-extended to
+ * 64 bits (all IR arithmetic uses 32-bit operations), so it can index a host address. */
+#define JIT_ENV       X_RBP
+#define JIT_NPINNED   8
+#define JIT_NTEMPREGS 4
+extern const int8_t jit_pinned[JIT_NPINNED]; /* host register of guest register i */
+extern const int8_t jit_tempregs[JIT_NTEMPREGS];
+#define JIT_NCALLEE_PINNED 5 /* jit_pinned[0..4] are callee-saved */
+
+/* Size/position conventions of a block in the code buffer:
+ *   [header]  JitTbHeader, 16 bytes, just below tb->code
+ *   tb->code  chain entry: exit_request and budget checks, budget -= icount (entered from
+ *             chained jumps and the jump-cache lookup)
+ *   + JIT_BODY_OFFSET  the body (entered from the run loop, which did the checks itself)
+ * followed by the out-of-line slow paths and exits of the block. */
+typedef struct JitTbHeader {
+    uint32_t jmp_site[2]; /* offset from tb->code of the rel32 of each GOTO_TB slot, or 0 */
+    uint32_t size;        /* bytes of code from tb->code */
+    uint32_t unused;
+} JitTbHeader;
+#define JIT_BODY_OFFSET 36
+
+/* Returned by the entry trampoline in RAX:RDX. */
+typedef struct JitRet {
+    TranslationBlock *tb;
+    int64_t slot;
+} JitRet;
+typedef JitRet (*JitEnterFn)(CPUX86State *env, const void *body);
+
+/* Sizes of guest memory accesses with a slow-path stub each: 1, 2, 4 bytes. */
+#define JIT_NSIZES 3
+
+typedef struct JitState {
+    JitMem mem;
+    TbCache *cache;
+    size_t code_start; /* blocks are placed from here; below are the shared stubs */
+    size_t pos;        /* next free byte */
+    JitEnterFn enter;
+    /* Offsets of the shared stubs in the buffer. */
+    size_t exit_stub;   /* RAX = block, RDX = slot: store guest registers, return to C */
+    size_t lookup_stub; /* RSI = block leaving: jump-cache lookup of env->eip, or exit */
+    size_t raise_stub;  /* ESI = vector: x86_raise_exception_err(env, vector, 0) */
+    size_t ld_stub[NB_MMU_MODES][JIT_NSIZES]; /* EAX = address -> EAX = value */
+    size_t st_stub[NB_MMU_MODES][JIT_NSIZES]; /* EAX = address, ECX = value */
+    uint64_t nblocks, ncode_bytes;
+} JitState;
+
+static inline int jit_size_index(unsigned size)
+{
+    return size == 1 ? 0 : size == 2 ? 1 : 2;
+}
+
+/* Generates tb's code at j->pos; false if the buffer (or the arena) is full. */
+bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir);
+
+/* Offsets into CPUX86State used by generated code. */
+#define ENV_OFF(field) ((int32_t) __builtin_offsetof(CPUX86State, field))
+
+#endif
