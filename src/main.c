@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "hw/pc/pc.h"
+#include "hw/virtio/virtio_opts.h"
 #include "util/log.h"
 
 #define KESTREL_VERSION  "0.1"
@@ -15,6 +16,7 @@
 
 typedef struct Options {
     PcConfig pc;
+    VirtioOpts *virtio;
     int nserial;
     bool nographic, display_none;
     const char *log_file;
@@ -38,10 +40,17 @@ static const char usage_text[] =
     "  -icount [shift=]N    deterministic time: 2^N ns per instruction (N = 0-10)\n"
     "  -accel tcg[,jit=on|off]  jit=off selects the IR interpreter\n"
     "  -d LIST / -D FILE    log categories (-d help lists them) / log to FILE\n"
-    "  -snapshot            do not write to disk images\n"
+    "  -drive file=IMG,format=raw,if=virtio[,readonly=on][,snapshot=on]\n"
+    "                       virtio-blk disk (raw image)\n"
+    "  -netdev socket,id=ID,listen=[HOST]:PORT|connect=HOST:PORT|mcast=GROUP:PORT\n"
+    "                       network back end joining VMs (QEMU's socket framing)\n"
+    "  -nic socket,...[,mac=MAC]  back end and virtio-net card in one option\n"
+    "  -device virtio-blk-pci,drive=ID | virtio-net-pci,netdev=ID[,mac=MAC] |\n"
+    "          virtio-rng-pci | virtio-serial-pci + virtconsole,chardev=ID\n"
+    "  -snapshot            disk writes go to a temporary overlay; images stay unchanged\n"
     "  -M pc                machine type (only pc)\n"
     "  -h, -help, --help    this text;  -version  version\n"
-    "Not supported yet: -drive, -netdev, -nic, -s, -S, -gdb.\n";
+    "Not supported yet: -s, -S, -gdb, IDE disks, user-mode networking.\n";
 
 /* One-line error and exit status 1, the contract for every bad input. */
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -148,6 +157,10 @@ static int opt_device(Options *o, const char *arg)
         printf("isa-debug-exit  iobase=N (default 0x501), iosize=N (default 0x2)\n");
         exit(0);
     }
+    char verr[256];
+    int v = virtio_opts_device(o->virtio, arg, verr, sizeof verr);
+    if (v < 0) return fail("%s", verr);
+    if (v > 0) return 0;
     char *copy = strdup(arg);
     char *save, *driver = strtok_r(copy, ",", &save);
     int r = 0;
@@ -289,6 +302,8 @@ enum {
     O_D,
     O_DLOG,
     O_SNAPSHOT,
+    O_DRIVE,
+    O_NETDEV,
     O_MACHINE,
     O_MONITOR,
     O_NIC,
@@ -320,8 +335,8 @@ static const OptDef opt_defs[] = {
     {"monitor", ARG_REQUIRED, O_MONITOR},
     {"nic", ARG_REQUIRED, O_NIC},
     {"net", ARG_REQUIRED, O_NIC},
-    {"drive", ARG_REQUIRED, O_UNSUPPORTED_ARG},
-    {"netdev", ARG_REQUIRED, O_UNSUPPORTED_ARG},
+    {"drive", ARG_REQUIRED, O_DRIVE},
+    {"netdev", ARG_REQUIRED, O_NETDEV},
     {"blockdev", ARG_REQUIRED, O_UNSUPPORTED_ARG},
     {"hda", ARG_REQUIRED, O_UNSUPPORTED_ARG},
     {"hdb", ARG_REQUIRED, O_UNSUPPORTED_ARG},
@@ -389,14 +404,30 @@ static int parse_args(Options *o, int argc, char **argv)
             o->log_items = arg;
             break;
         case O_DLOG: o->log_file = arg; break;
-        case O_SNAPSHOT: break; /* no writable disk images exist yet */
+        case O_SNAPSHOT: virtio_opts_set_snapshot(o->virtio, true); break;
+        case O_DRIVE:
+        case O_NETDEV: {
+            char verr[256];
+            int v = d->id == O_DRIVE ? virtio_opts_drive(o->virtio, arg, verr, sizeof verr)
+                                     : virtio_opts_netdev(o->virtio, arg, verr, sizeof verr);
+            if (v < 0) return fail("%s", verr);
+            if (v == 0)
+                return fail("%s %s: only if=virtio disks and socket networks are supported", a,
+                            arg);
+            break;
+        }
         case O_MACHINE: r = opt_machine(arg); break;
         case O_MONITOR:
             if (strcmp(arg, "none"))
                 return fail("-monitor %s: the monitor is not supported yet (only none)", arg);
             break;
         case O_NIC:
-            if (strcmp(arg, "none")) return fail("%s %s: networking is not supported yet", a, arg);
+            if (strcmp(arg, "none")) {
+                char verr[256];
+                int v = virtio_opts_nic(o->virtio, arg, verr, sizeof verr);
+                if (v < 0) return fail("%s", verr);
+                if (v == 0) return fail("%s %s: only socket networks are supported", a, arg);
+            }
             break;
         case O_UNSUPPORTED_ARG: return fail("%s %s: not supported yet", a, arg);
         case O_UNSUPPORTED: return fail("%s: the gdb stub is not supported yet", a);
@@ -418,8 +449,13 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.pc.ram_size = 128ull << 20; /* QEMU's default */
     o.pc.jit = true;
+    o.virtio = virtio_opts_new();
     int r = parse_args(&o, argc, argv);
-    if (r >= 0) return r;
+    if (r >= 0) {
+        virtio_opts_free(o.virtio);
+        return r;
+    }
+    o.pc.virtio = o.virtio;
 
     if (!o.pc.kernel)
         return fail("no -kernel given (kestrel has no BIOS: boot a kernel with -kernel FILE)");
@@ -434,7 +470,10 @@ int main(int argc, char **argv)
 
     char err[512];
     Machine *m = pc_new(&o.pc, err, sizeof err);
-    if (!m) return fail("%s", err);
+    if (!m) {
+        virtio_opts_free(o.virtio);
+        return fail("%s", err);
+    }
     if (o.log_file) {
         /* Checked only now, so that bad input elsewhere leaves no log file behind. */
         FILE *f = fopen(o.log_file, "a");
@@ -447,5 +486,6 @@ int main(int argc, char **argv)
     }
     int status = pc_run(m);
     pc_free(m);
+    virtio_opts_free(o.virtio);
     return status;
 }

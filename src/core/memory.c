@@ -255,8 +255,14 @@ uint8_t *as_ram_ptr(AddressSpace *as, uint64_t addr, uint64_t len, bool for_writ
     return mr->host + (addr - mr->base);
 }
 
+void as_notify_dma_write(AddressSpace *as, uint64_t addr, uint64_t len)
+{
+    if (as->dma_write && len) as->dma_write(as->dma_opaque, addr, len);
+}
+
 bool as_rw(AddressSpace *as, uint64_t addr, void *buf, uint64_t len, bool is_write)
 {
+    if (is_write) as_notify_dma_write(as, addr, len);
     uint8_t *b = buf;
     bool ok = true;
     while (len) {

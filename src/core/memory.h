@@ -47,6 +47,10 @@ typedef struct AddressSpace {
     /* Called after every map change (e.g. to flush CPU TLBs); may be NULL. */
     void (*changed)(void *opaque);
     void *changed_opaque;
+    /* Called when a device is about to write guest RAM behind the CPU's back (DMA), so that
+     * translated code of that range is dropped; may be NULL. */
+    void (*dma_write)(void *opaque, uint64_t addr, uint64_t len);
+    void *dma_opaque;
 } AddressSpace;
 
 void as_init(AddressSpace *as, const char *name, uint64_t size);
@@ -75,6 +79,10 @@ void as_write(AddressSpace *as, uint64_t addr, uint32_t value, unsigned size);
  * !for_write), else NULL. This is what DMA-capable devices use: a guest-supplied address that
  * is not RAM never reaches host memory. */
 uint8_t *as_ram_ptr(AddressSpace *as, uint64_t addr, uint64_t len, bool for_write);
+
+/* Devices call this for every guest RAM range they write through a host pointer from
+ * as_ram_ptr (before or right after writing; the CPU does not run in between). */
+void as_notify_dma_write(AddressSpace *as, uint64_t addr, uint64_t len);
 
 /* Copy to/from guest memory through the map (RAM directly, MMIO byte by byte).
  * Returns false if any byte was unassigned. */

@@ -155,10 +155,7 @@ void x86_cpu_memory_changed(void *opaque)
 
 void x86_cpu_notify_ram_write(CPUX86State *env, uint32_t phys, uint32_t len)
 {
-    if (len && tb_page_has_code(env->tbs, phys & PAGE_MASK))
-        tb_invalidate_phys_range(env->tbs, phys, len, NULL);
-    else if (len && tb_page_has_code(env->tbs, (phys + len - 1) & PAGE_MASK))
-        tb_invalidate_phys_range(env->tbs, phys, len, NULL);
+    if (len) tb_invalidate_phys_range(env->tbs, phys, len, NULL);
 }
 
 /* ---- memory access for helpers ---- */

@@ -22,6 +22,8 @@
 #include "hw/pc/acpi.h"
 #include "hw/pci/i440fx.h"
 #include "hw/pci/piix.h"
+#include "hw/virtio/virtio_opts.h"
+#include "cpu/x86/fpu.h"
 #include "hw/timer/i8254.h"
 #include "hw/timer/mc146818.h"
 #include "util/alloc.h"
@@ -33,6 +35,11 @@
 #define MAX_CHARDEVS   (PC_MAX_SERIAL + 1)
 #define BDA_BASE_MEM_K 0x413 /* BIOS data area: conventional memory size in KiB */
 #define ELCR2_PORT     0x4d1
+#define FERR_CLEAR_PORT 0xf0 /* writing it releases IRQ 13 (the x87 error latch) */
+#define FERR_IRQ       13
+/* Where the firmware-style BAR assignment puts PCI resources. */
+#define PCI_MEM_WINDOW 0xf0000000u
+#define PCI_IO_WINDOW  0xc000u
 
 struct Machine {
     PcConfig cfg;
@@ -60,6 +67,8 @@ struct Machine {
     AcpiPm *pm;
     IsaDebugExit *debug_exit;
     DebugCon *debugcon;
+    IrqLine ferr_irq;
+    MemRegion *ferr_port;
 
     Chardev *chr[MAX_CHARDEVS];
     int nchr;
@@ -184,11 +193,41 @@ static void pc_set_cmos(Machine *m)
     rtc_set_cmos(m->rtc, 0x12, 0x00);
 }
 
-/* What the BIOS would have done before handing over: PCI interrupt routing and interrupt-line
- * registers, the SCI as a level-triggered IRQ, the BIOS data area's memory size, ACPI tables. */
+/* Firmware-style PCI resource assignment: every implemented BAR gets a naturally aligned
+ * address in the I/O or memory window, then I/O and memory decoding are enabled, as a BIOS
+ * leaves devices for the OS (Linux keeps assigned resources it finds valid). */
+typedef struct BarAlloc {
+    PciBus *bus;
+    uint32_t mem_next, io_next;
+} BarAlloc;
+
+static void pc_assign_bars(PciDevice *d, void *opaque)
+{
+    BarAlloc *a = opaque;
+    uint16_t cmd = 0;
+    for (int i = 0; i < PCI_NUM_BARS; i++) {
+        const PciBar *bar = &d->bars[i];
+        if (!bar->size) continue;
+        uint32_t *next = bar->is_io ? &a->io_next : &a->mem_next;
+        uint32_t addr = (*next + bar->size - 1) & ~(bar->size - 1);
+        *next = addr + bar->size;
+        pci_config_write(a->bus, d->devfn, 0x10 + 4 * i, addr, 4);
+        cmd |= bar->is_io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
+    }
+    if (cmd) {
+        uint16_t old = pci_config_read(a->bus, d->devfn, 0x04, 2);
+        pci_config_write(a->bus, d->devfn, 0x04, old | cmd, 2);
+    }
+}
+
+/* What the BIOS would have done before handing over: PCI interrupt routing, interrupt-line
+ * registers and BARs, the SCI as a level-triggered IRQ, the BIOS data area's memory size, ACPI
+ * tables. */
 static void pc_firmware_setup(Machine *m)
 {
     piix_assign_irqs(m->piix, NULL);
+    BarAlloc alloc = {m->pci, PCI_MEM_WINDOW, PCI_IO_WINDOW};
+    pci_for_each_device(m->pci, pc_assign_bars, &alloc);
     uint8_t elcr2 = (uint8_t)as_read(&m->io, ELCR2_PORT, 1);
     as_write(&m->io, ELCR2_PORT, elcr2 | (1u << (ACPI_SCI_IRQ - 8)), 1);
     m->ram[BDA_BASE_MEM_K] = (LOW_RAM_END / 1024) & 0xff;
@@ -262,6 +301,25 @@ static bool pc_open_chardev(Machine *m, const char *opt, const char *spec, bool 
     return true;
 }
 
+static void pc_dma_write(void *opaque, uint64_t addr, uint64_t len)
+{
+    if (addr < (1ull << 32)) x86_cpu_notify_ram_write(opaque, (uint32_t)addr, (uint32_t)len);
+}
+
+static void pc_ferr(void *opaque, int level)
+{
+    Machine *m = opaque;
+    if (level) irq_raise(&m->ferr_irq);
+}
+
+static void ferr_clear_write(void *opaque, uint64_t off, uint32_t v, unsigned size)
+{
+    Machine *m = opaque;
+    irq_lower(&m->ferr_irq);
+}
+
+static const MemOps ferr_clear_ops = {NULL, ferr_clear_write, 1, 1};
+
 static bool pc_init_devices(Machine *m, Chardev *serial[PC_MAX_SERIAL], Chardev *debugcon,
                             char *err, size_t errlen)
 {
@@ -309,6 +367,16 @@ static bool pc_init_devices(Machine *m, Chardev *serial[PC_MAX_SERIAL], Chardev 
     }
     m->pm = acpi_pm_new(&m->io, &m->clock, isa[ACPI_SCI_IRQ], pc_request_poweroff, m);
     device_register(&m->devices, acpi_pm_device(m->pm));
+
+    /* x87 FERR# drives IRQ 13 (MS-DOS-compatible error reporting when CR0.NE is clear); a
+     * write to port 0xf0 releases it. */
+    m->ferr_irq = isa[FERR_IRQ];
+    x86_fpu_set_ferr_handler(env, pc_ferr, m);
+    m->ferr_port = as_add_mmio(&m->io, "ferr-clear", FERR_CLEAR_PORT, 1, &ferr_clear_ops, m);
+
+    if (m->cfg.virtio &&
+        !virtio_opts_realize(m->cfg.virtio, m->pci, &m->mem, &m->poller, NULL, NULL, err, errlen))
+        return false;
 
     if (m->cfg.debug_exit)
         m->debug_exit = isa_debug_exit_new(&m->io, m->cfg.debug_exit_base, m->cfg.debug_exit_size,
@@ -370,6 +438,8 @@ Machine *pc_new(const PcConfig *cfg, char *err, size_t errlen)
     }
     m->mem.changed = x86_cpu_memory_changed;
     m->mem.changed_opaque = m->cpu;
+    m->mem.dma_write = pc_dma_write;
+    m->mem.dma_opaque = m->cpu;
     m->insns_per_ms = PC_SLICE_INSNS; /* a first guess; measured from the first slices on */
     m->clock.insn_count = pc_insn_count;
     m->clock.insn_opaque = m;
@@ -387,6 +457,7 @@ void pc_free(Machine *m)
     if (!m) return;
     /* Devices unmap themselves; the CPU must not hear about those map changes any more. */
     m->mem.changed = NULL;
+    m->mem.dma_write = NULL;
     isa_debug_exit_free(m->debug_exit);
     debugcon_free(m->debugcon);
     acpi_pm_free(m->pm);

@@ -35,6 +35,9 @@ typedef struct PcConfig {
     bool icount;
     int icount_shift;
     bool jit;
+    /* Virtio devices and their back ends from -drive/-netdev/-nic/-device; may be NULL. The
+     * machine realises them on its PCI bus; the caller keeps ownership. */
+    struct VirtioOpts *virtio;
 } PcConfig;
 
 typedef struct Machine Machine;

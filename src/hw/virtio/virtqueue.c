@@ -87,6 +87,7 @@ static bool vq_map_buf(Virtqueue *vq, uint64_t addr, uint32_t len, bool write, i
         if (chunk > left) chunk = left;
         uint8_t *p = as_ram_ptr(as, addr, chunk, write);
         if (!p) return false;
+        if (write) as_notify_dma_write(as, addr, chunk); /* drop translated code there */
         if (*n == vq->scratch_cap) {
             if (vq->scratch_cap >= VQ_MAX_PIECES) return false;
             vq->scratch_cap = vq->scratch_cap ? 2 * vq->scratch_cap : 64;
