@@ -79,7 +79,7 @@ static void pick_clock(void)
 {
     uint64_t t1, t2;
     use_backdoor = backdoor_time(&t1) && backdoor_time(&t2) && t2 >= t1;
-    note("clock %s", use_backdoor ? "backdoor (host time through CPUID)" : "guest CLOCK_MONOTONIC");
+    note("clock %s", use_backdoor ? "backdoor (host time through CPUID)" : "monotonic (CLOCK_MONOTONIC)");
 }
 
 /* ---- calibration ---------------------------------------------------------------------------- */
