@@ -1,14 +1,24 @@
 /* ACPI tables for firmware-less boots (ACPI Specification 6.5, 5.2): RSDP (revision 0, found
  * by the 0xe0000-0xfffff scan), RSDT, a revision 3 FADT with the reset register, FACS, and a
- * DSDT whose only object is \_S5. No MADT: the guest uses the 8259 PICs. */
+ * DSDT with \_S5 and the PCI host bridge (its resources and interrupt routing, chapter 6 and
+ * 19 for the AML encoding). No MADT: the guest uses the 8259 PICs. */
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/alloc.h"
 
 #include "hw/pc/acpi.h"
 
 #define FACS_ADDR (ACPI_TABLES_ADDR + 0x000)
-#define DSDT_ADDR (ACPI_TABLES_ADDR + 0x040)
-#define FADT_ADDR (ACPI_TABLES_ADDR + 0x080)
-#define RSDT_ADDR (ACPI_TABLES_ADDR + 0x180)
+#define FADT_ADDR (ACPI_TABLES_ADDR + 0x040)
+#define RSDT_ADDR (ACPI_TABLES_ADDR + 0x140)
+#define DSDT_ADDR (ACPI_TABLES_ADDR + 0x200)
+#define DSDT_MAX  0x2000
+
+/* PCI resources the host bridge decodes for devices: below the first 64 KiB port range's
+ * config ports, and memory between RAM's maximum top and the high ROM. */
+#define PCI_HOLE_START 0xe0000000u
+#define PCI_HOLE_END   0xfebfffffu
 
 #define HDR_SIZE  36
 #define FADT_SIZE 244 /* revision 3 (ACPI 2.0) layout: up to X_GPE1_BLK */
@@ -94,26 +104,175 @@ static void build_facs(uint8_t *t)
     t[32] = 1; /* version */
 }
 
-/* DefinitionBlock with Name (_S5, Package (4) {S5, S5, 0, 0}) in hand-assembled AML. */
+/* ---- AML assembly ---- */
+
+typedef struct Aml {
+    uint8_t buf[DSDT_MAX];
+    size_t n;
+} Aml;
+
+static void aml_byte(Aml *a, uint8_t b)
+{
+    if (a->n < sizeof a->buf) a->buf[a->n++] = b;
+}
+
+static void aml_bytes(Aml *a, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        aml_byte(a, ((const uint8_t *)p)[i]);
+}
+
+/* PkgLength (20.2.4): covers itself and body_len bytes. */
+static void aml_pkglen(Aml *a, size_t body_len)
+{
+    size_t n = body_len + 1 <= 0x3f ? 1 : body_len + 2 <= 0xfff ? 2 : body_len + 3 <= 0xfffff ? 3 : 4;
+    size_t total = body_len + n;
+    if (n == 1) {
+        aml_byte(a, (uint8_t)total);
+        return;
+    }
+    aml_byte(a, (uint8_t)(((n - 1) << 6) | (total & 0xf)));
+    for (size_t i = 1; i < n; i++)
+        aml_byte(a, (uint8_t)(total >> (4 + 8 * (i - 1))));
+}
+
+/* opcode(s), PkgLength, then body. */
+static void aml_wrap(Aml *a, const uint8_t *op, size_t oplen, const Aml *body)
+{
+    aml_bytes(a, op, oplen);
+    aml_pkglen(a, body->n);
+    aml_bytes(a, body->buf, body->n);
+}
+
+static void aml_int(Aml *a, uint32_t v)
+{
+    if (v == 0) {
+        aml_byte(a, 0x00); /* ZeroOp */
+    } else if (v == 1) {
+        aml_byte(a, 0x01); /* OneOp */
+    } else if (v <= 0xff) {
+        aml_byte(a, 0x0a);
+        aml_byte(a, (uint8_t)v);
+    } else if (v <= 0xffff) {
+        aml_byte(a, 0x0b);
+        aml_byte(a, (uint8_t)v);
+        aml_byte(a, (uint8_t)(v >> 8));
+    } else {
+        aml_byte(a, 0x0c);
+        for (int i = 0; i < 4; i++)
+            aml_byte(a, (uint8_t)(v >> (8 * i)));
+    }
+}
+
+static void aml_name(Aml *a, const char seg[4])
+{
+    aml_byte(a, 0x08); /* NameOp */
+    aml_bytes(a, seg, 4);
+}
+
+/* Word address space descriptor (6.4.3.5.3): bus number or I/O range. */
+static void res_word(Aml *a, uint8_t type, uint16_t min, uint16_t max)
+{
+    uint8_t d[16] = {0x88, 0x0d, 0x00, type, 0x0c /* min and max fixed */, type == 1 ? 0x03 : 0};
+    put16(d + 8, min);
+    put16(d + 10, max);
+    put16(d + 14, (uint16_t)(max - min + 1));
+    aml_bytes(a, d, sizeof d);
+}
+
+/* DWord memory range descriptor (6.4.3.5.2), read-write, not cacheable. */
+static void res_dword_mem(Aml *a, uint32_t min, uint32_t max)
+{
+    uint8_t d[26] = {0x87, 0x17, 0x00, 0x00, 0x0c, 0x01};
+    put32(d + 10, min);
+    put32(d + 14, max);
+    put32(d + 22, max - min + 1);
+    aml_bytes(a, d, sizeof d);
+}
+
+/* The PCI host bridge: bus 0, config ports, the I/O and memory it forwards, and _PRT routing
+ * each slot's INTA-D to the PIIX's PIRQ lines as piix_assign_irqs programs them:
+ * PIRQ = (slot - 1 + pin) mod 4, PIRQA-D on IRQ 10, 10, 11, 11. */
+/* Scratch buffers for assembling the DSDT (nested objects are built inside out). */
+typedef struct DsdtScratch {
+    Aml aml, sb, dev, s5, named, scope, res, buf, prt, e;
+} DsdtScratch;
+
+static void build_pci0(DsdtScratch *w)
+{
+    Aml *dev = &w->dev;
+    aml_name(dev, "_HID");
+    aml_int(dev, 0x030ad041); /* EisaId ("PNP0A03") */
+    aml_name(dev, "_ADR");
+    aml_int(dev, 0);
+    aml_name(dev, "_UID");
+    aml_int(dev, 0);
+
+    Aml *res = &w->res, *buf = &w->buf, *prt = &w->prt, *e = &w->e;
+    res->n = 0;
+    res_word(res, 2, 0x00, 0xff);                           /* bus numbers */
+    static const uint8_t cfg_io[8] = {0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08};
+    aml_bytes(res, cfg_io, sizeof cfg_io);                  /* 0xcf8-0xcff */
+    res_word(res, 1, 0x0000, 0x0cf7);
+    res_word(res, 1, 0x0d00, 0xffff);
+    res_dword_mem(res, 0x000a0000, 0x000bffff);             /* VGA */
+    res_dword_mem(res, PCI_HOLE_START, PCI_HOLE_END);
+    aml_byte(res, 0x79);                                    /* end tag */
+    aml_byte(res, 0x00);
+    buf->n = 0;
+    aml_int(buf, (uint32_t)res->n);
+    aml_bytes(buf, res->buf, res->n);
+    aml_name(dev, "_CRS");
+    static const uint8_t buffer_op = 0x11;
+    aml_wrap(dev, &buffer_op, 1, buf);
+
+    static const uint8_t pirq_irq[4] = {10, 10, 11, 11};
+    static const uint8_t package_op = 0x12;
+    prt->n = 0;
+    aml_byte(prt, 31 * 4); /* NumElements */
+    for (int slot = 1; slot < 32; slot++) {
+        for (int pin = 0; pin < 4; pin++) {
+            e->n = 0;
+            aml_byte(e, 4);
+            aml_int(e, (uint32_t)slot << 16 | 0xffff); /* any function of the slot */
+            aml_int(e, (uint32_t)pin);
+            aml_int(e, 0);                           /* source: a global interrupt */
+            aml_int(e, pirq_irq[(slot - 1 + pin) & 3]);
+            aml_wrap(prt, &package_op, 1, e);
+        }
+    }
+    aml_name(dev, "_PRT");
+    aml_wrap(dev, &package_op, 1, prt);
+}
+
 static uint32_t build_dsdt(uint8_t *t)
 {
-    /* clang-format off */
-    static const uint8_t aml[] = {
-        0x08,                  /* NameOp */
-        '_', 'S', '5', '_',    /* NameSeg */
-        0x12,                  /* PackageOp */
-        0x08,                  /* PkgLength: this byte, NumElements and the elements */
-        0x04,                  /* NumElements */
-        0x0a, ACPI_S5_SLP_TYP, /* BytePrefix: SLP_TYPa */
-        0x0a, ACPI_S5_SLP_TYP, /* BytePrefix: SLP_TYPb */
-        0x00, 0x00,            /* ZeroOp, ZeroOp: reserved */
-    };
-    /* clang-format on */
-    uint32_t len = HDR_SIZE + sizeof aml;
+    DsdtScratch *w = xzalloc(sizeof *w);
+    static const uint8_t package_op = 0x12, scope_op = 0x10;
+    static const uint8_t device_op[2] = {0x5b, 0x82}; /* ExtOpPrefix, DeviceOp */
+    /* Name (_S5, Package (4) {S5, S5, 0, 0}) */
+    aml_byte(&w->s5, 4);
+    aml_int(&w->s5, ACPI_S5_SLP_TYP);
+    aml_int(&w->s5, ACPI_S5_SLP_TYP);
+    aml_int(&w->s5, 0);
+    aml_int(&w->s5, 0);
+    aml_name(&w->aml, "_S5_");
+    aml_wrap(&w->aml, &package_op, 1, &w->s5);
+    /* Scope (\_SB) { Device (PCI0) { ... } } */
+    build_pci0(w);
+    aml_bytes(&w->named, "PCI0", 4);
+    aml_bytes(&w->named, w->dev.buf, w->dev.n);
+    aml_wrap(&w->sb, device_op, 2, &w->named);
+    aml_bytes(&w->scope, "\\_SB_", 5);
+    aml_bytes(&w->scope, w->sb.buf, w->sb.n);
+    aml_wrap(&w->aml, &scope_op, 1, &w->scope);
+
+    uint32_t len = HDR_SIZE + (uint32_t)w->aml.n;
     /* Revision 1: 32-bit integers, as a 32-bit guest expects. */
     table_header(t, "DSDT", len, 1);
-    memcpy(t + HDR_SIZE, aml, sizeof aml);
+    memcpy(t + HDR_SIZE, w->aml.buf, w->aml.n);
     table_finish(t);
+    free(w);
     return len;
 }
 
