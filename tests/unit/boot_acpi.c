@@ -73,14 +73,47 @@ TEST(tables_found_and_linked)
     const uint8_t *dsdt = table(ram, get32(fadt + 40), "DSDT");
     CHECK(dsdt != NULL);
     if (dsdt) {
-        /* Name (_S5, Package (4) {...}) right after the header. */
+        /* Name (_S5, Package (4) {S5, S5, 0, 0}) right after the header. */
         const uint8_t *aml = dsdt + 36;
+        uint32_t aml_len = get32(dsdt + 4) - 36;
         CHECK_EQ(aml[0], 0x08);
         CHECK(!memcmp(aml + 1, "_S5_", 4));
         CHECK_EQ(aml[5], 0x12);
-        CHECK_EQ(aml[6], get32(dsdt + 4) - 36 - 6); /* PkgLength covers the rest */
+        CHECK_EQ(aml[6], 6); /* PkgLength: itself, NumElements and four one-byte integers */
         CHECK_EQ(aml[7], 4);
-        CHECK_EQ(aml[9], ACPI_S5_SLP_TYP);
+        CHECK_EQ(aml[8], ACPI_S5_SLP_TYP == 0 ? 0x00 : 0x0a);
+        /* Then Scope (\_SB) { Device (PCI0) { _HID PNP0A03, _CRS, _PRT } }. */
+        CHECK_EQ(aml[12], 0x10);
+        const uint8_t *end = aml + aml_len;
+        const uint8_t *pci0 = NULL, *hid = NULL, *prt = NULL, *crs = NULL;
+        for (const uint8_t *p = aml; p + 4 <= end; p++) {
+            if (!pci0 && p >= aml + 2 && p[-2] == 0x82 && !memcmp(p + 1, "PCI0", 4)) pci0 = p;
+            if (!hid && !memcmp(p, "_HID", 4)) hid = p;
+            if (!crs && !memcmp(p, "_CRS", 4)) crs = p;
+            if (!prt && !memcmp(p, "_PRT", 4)) prt = p;
+        }
+        CHECK(pci0 && hid && crs && prt);
+        if (hid) {
+            CHECK_EQ(hid[4], 0x0c); /* DWordConst EisaId ("PNP0A03") */
+            CHECK_EQ(hid[5] | hid[6] << 8 | hid[7] << 16 | (uint32_t)hid[8] << 24, 0x030ad041);
+        }
+        if (prt) {
+            /* Package with a multi-byte PkgLength, 124 entries (slots 1-31, INTA-D). */
+            CHECK_EQ(prt[4], 0x12);
+            unsigned follow = prt[5] >> 6;
+            CHECK(follow >= 1);
+            CHECK_EQ(prt[6 + follow], 124);
+            /* First entry: slot 1 INTA on PIRQA = IRQ 10. */
+            const uint8_t *e = prt + 7 + follow;
+            CHECK_EQ(e[0], 0x12);
+            CHECK_EQ(e[2], 4);
+            CHECK_EQ(e[3], 0x0c);
+            CHECK_EQ(e[4] | e[5] << 8 | e[6] << 16 | (uint32_t)e[7] << 24, 0x0001ffff);
+            CHECK_EQ(e[8], 0x00);  /* pin 0 */
+            CHECK_EQ(e[9], 0x00);  /* source: GSI */
+            CHECK_EQ(e[10], 0x0a);
+            CHECK_EQ(e[11], 10);
+        }
     }
 
     CHECK_EQ(get16(fadt + 46), 9);     /* SCI_INT */
