@@ -412,8 +412,9 @@ static int parse_args(Options *o, int argc, char **argv)
                                      : virtio_opts_netdev(o->virtio, arg, verr, sizeof verr);
             if (v < 0) return fail("%s", verr);
             if (v == 0)
-                return fail("%s %s: only if=virtio disks and socket networks are supported", a,
-                            arg);
+                return fail("%s %s: %s", a, arg,
+                            d->id == O_DRIVE ? "only if=virtio disks are supported"
+                                             : "only socket networks are supported");
             break;
         }
         case O_MACHINE: r = opt_machine(arg); break;

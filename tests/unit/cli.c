@@ -167,19 +167,35 @@ TEST(bad_memory_sizes)
     }
 }
 
+/* A disk image that cannot be opened is named in the one-line error; nothing is created. */
+TEST(missing_disk_image)
+{
+    Run r;
+    static const uint8_t code[] = {0xf4};
+    const char *k = guest("disk-k.bin", code, sizeof code);
+    char spec[256];
+    const char *img = tmp_path("no-such-disk.img");
+    snprintf(spec, sizeof spec, "file=%s,format=raw,if=virtio", img);
+    RUN(&r, "-kernel", k, "-display", "none", "-drive", spec);
+    CHECK(one_line_error(&r, "no-such-disk.img"));
+    CHECK(!exists(img));
+}
+
 TEST(unsupported_options)
 {
     Run r;
-    RUN(&r, "-drive", "file=x.img,format=raw,if=virtio");
-    CHECK(one_line_error(&r, "not supported yet"));
+    RUN(&r, "-drive", "file=x.img,if=ide");
+    CHECK(one_line_error(&r, "if=virtio"));
     RUN(&r, "-netdev", "user,id=n0");
-    CHECK(one_line_error(&r, "not supported yet"));
+    CHECK(one_line_error(&r, "'user'"));
     RUN(&r, "-s");
     CHECK(one_line_error(&r, "not supported yet"));
     RUN(&r, "-S");
     CHECK(one_line_error(&r, "not supported yet"));
     RUN(&r, "-device", "virtio-blk-pci");
-    CHECK(one_line_error(&r, "not supported yet"));
+    CHECK(one_line_error(&r, "drive="));
+    RUN(&r, "-device", "e1000");
+    CHECK(one_line_error(&r, "e1000"));
     RUN(&r, "-device", "isa-debug-exit,iobase=0xf4,bogus=1");
     CHECK(one_line_error(&r, "bogus"));
     RUN(&r, "-device", "isa-debug-exit,iosize=9");
