@@ -56,6 +56,11 @@ static const char *disk_open(void)
             return disk_err = "block device smaller than 1 MiB";
         }
     }
+    /* A file is made as large as the area, so reads alone (--only) find data there too. */
+    if (!blk && fstat(fd, &st) == 0 && st.st_size < disk_area && ftruncate(fd, disk_area)) {
+        close(fd);
+        return disk_err = "cannot size the --disk file";
+    }
     const char *fs = "";
     struct statfs sf;
     if (!blk && fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC) fs = " on tmpfs";
@@ -150,7 +155,11 @@ const char *b_display(uint64_t *ns)
 static int peer_connect(const char **err)
 {
     static struct sockaddr_in addr;
-    static int warmed;
+    static int warmed, unreachable;
+    if (unreachable) {
+        *err = "cannot connect to the --net peer";
+        return -1;
+    }
     if (!addr.sin_family) {
         char host[64];
         const char *colon = strrchr(opt.net, ':');
@@ -182,6 +191,7 @@ static int peer_connect(const char **err)
         }
         close(fd);
         if (warmed || tries >= 120) {
+            unreachable = !warmed;
             *err = "cannot connect to the --net peer";
             return -1;
         }
@@ -216,7 +226,7 @@ static const char *net_exchange(void)
 
 const char *b_net_latency(uint64_t *ns)
 {
-    if (!opt.net) return "no network peer (--net)";
+    if (!opt.net) return opt.no_net ? opt.no_net : "no network peer (--net)";
     const char *err = net_exchange(); /* waits for the peer; not timed */
     if (err) return err;
     long n = scaled(300);
@@ -229,7 +239,7 @@ const char *b_net_latency(uint64_t *ns)
 
 const char *b_net_throughput(uint64_t *ns)
 {
-    if (!opt.net) return "no network peer (--net)";
+    if (!opt.net) return opt.no_net ? opt.no_net : "no network peer (--net)";
     const char *err = net_exchange();
     if (err) return err;
     static char buf[64 * KiB];

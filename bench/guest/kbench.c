@@ -1,7 +1,8 @@
 /* kbench: the guest benchmark suite. Timing, the command line, and the processor and memory
  * benchmarks; the I/O benchmarks and blended are in io.c. See bench/README.md.
  *
- * usage: kbench [--scale F] [--only NAME,...] [--disk PATH] [--net HOST:PORT] [--busybox PATH]
+ * usage: kbench [--scale F] [--only NAME,...] [--disk PATH] [--net ADDR:PORT | --no-net WHY]
+ *               [--busybox PATH]
  *        kbench --list | --serve PORT
  */
 #define _GNU_SOURCE
@@ -447,7 +448,7 @@ static int selected(const char *name)
 static void usage(void)
 {
     fputs("usage: kbench [--scale F] [--only NAME,...] [--disk PATH] [--net HOST:PORT] "
-          "[--busybox PATH]\n       kbench --list | --serve PORT\n",
+          "[--no-net WHY] [--busybox PATH]\n       kbench --list | --serve PORT\n",
           stderr);
     exit(2);
 }
@@ -482,6 +483,8 @@ int main(int argc, char **argv)
             opt.disk = v;
         else if (!strcmp(a, "--net"))
             opt.net = v;
+        else if (!strcmp(a, "--no-net"))
+            opt.no_net = v;
         else if (!strcmp(a, "--busybox"))
             opt.busybox = v;
         else if (!strcmp(a, "--serve"))

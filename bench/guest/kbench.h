@@ -10,6 +10,7 @@ struct options {
     const char *only;    /* comma-separated benchmark names, or NULL for all */
     const char *disk;    /* block device or file for the io_disk_* benchmarks */
     const char *net;     /* HOST:PORT of a kbench --serve peer, or NULL */
+    const char *no_net;  /* why there is no peer (--no-net REASON), or NULL */
     const char *busybox; /* busybox binary for blended */
 };
 
