@@ -458,10 +458,14 @@ int main(int argc, char **argv)
     }
     o.pc.virtio = o.virtio;
 
-    if (!o.pc.kernel)
+    if (!o.pc.kernel) {
+        virtio_opts_free(o.virtio);
         return fail("no -kernel given (kestrel has no BIOS: boot a kernel with -kernel FILE)");
-    if (o.log_items && !log_parse_mask(o.log_items))
+    }
+    if (o.log_items && !log_parse_mask(o.log_items)) {
+        virtio_opts_free(o.virtio);
         return fail("-d %s: unknown log category (-d help lists them)", o.log_items);
+    }
     if (o.nserial == 0) {
         /* QEMU sends COM1 to stdio under -nographic and to the graphical console otherwise;
          * kestrel has no graphical console, so stdio stands in for it unless the display is
@@ -480,6 +484,7 @@ int main(int argc, char **argv)
         FILE *f = fopen(o.log_file, "a");
         if (!f) {
             pc_free(m);
+            virtio_opts_free(o.virtio);
             return fail("-D %s: %s", o.log_file, strerror(errno));
         }
         fclose(f);

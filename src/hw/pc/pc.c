@@ -79,6 +79,8 @@ struct Machine {
     bool quit;          /* Ctrl-A X on the stdio console */
     bool reset_request; /* guest reset or triple fault */
     bool poweroff_request;
+    bool debug_exit_request;
+    int exit_status;
     uint64_t idle_insns;   /* icount mode: instructions' worth of time spent halted */
     uint64_t insns_per_ms; /* host-time mode: measured execution speed */
 };
@@ -134,11 +136,14 @@ static void pc_cpu_shutdown(void *opaque, bool reset)
 /* isa-debug-exit ends the process on the spot, as in QEMU: test kernels write their status and
  * expect nothing after that instruction to run or be printed. Terminal restoration and log
  * flushing happen in atexit handlers. */
+/* isa-debug-exit: the run loop returns the status at once (the OUT ends the block), so the
+ * machine is torn down normally instead of exiting from inside the device. */
 static void pc_debug_exit(void *opaque, int status)
 {
-    (void)opaque;
-    fflush(NULL);
-    exit(status);
+    Machine *m = opaque;
+    m->exit_status = status;
+    m->debug_exit_request = true;
+    m->cpu->exit_request = 1;
 }
 
 static void pc_update_a20(Machine *m)
@@ -546,6 +551,7 @@ int pc_run(Machine *m)
 {
     CPUX86State *env = m->cpu;
     for (;;) {
+        if (m->debug_exit_request) return m->exit_status;
         if (m->quit || m->poweroff_request) return 0;
         if (m->reset_request) {
             /* QEMU's -no-reboot: a guest reset ends the emulator successfully. */
@@ -555,7 +561,7 @@ int pc_run(Machine *m)
         }
         clock_run_timers(&m->clock);
         poller_wait(&m->poller, 0);
-        if (m->quit || m->poweroff_request || m->reset_request) continue;
+        if (m->quit || m->poweroff_request || m->reset_request || m->debug_exit_request) continue;
         if (env->halted && !pc_cpu_can_wake(env)) {
             pc_idle(m);
             continue;
