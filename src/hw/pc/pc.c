@@ -143,7 +143,7 @@ static void pc_debug_exit(void *opaque, int status)
     Machine *m = opaque;
     m->exit_status = status;
     m->debug_exit_request = true;
-    m->cpu->exit_request = 1;
+    pc_stop_cpu(m);
 }
 
 static void pc_update_a20(Machine *m)
