@@ -64,7 +64,7 @@ bool poller_wait(Poller *p, int64_t timeout_ns)
     struct pollfd fds[p->nwatches + 1];
     PollWatch snapshot[p->nwatches + 1];
     int n = p->nwatches;
-    memcpy(snapshot, p->watches, sizeof(PollWatch) * n);
+    if (n) memcpy(snapshot, p->watches, sizeof(PollWatch) * n);
     for (int i = 0; i < n; i++)
         fds[i] = (struct pollfd){.fd = snapshot[i].fd, .events = POLLIN};
     fds[n] = (struct pollfd){.fd = p->wake_fd[0], .events = POLLIN};
