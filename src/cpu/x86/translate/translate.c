@@ -381,6 +381,13 @@ void gen_cond(DisasContext *dc, int cond, IrCond *c, IrVar *a, IrVar *b)
     case CC_OP_DECB:
         if (base == 2) *c = IRC_NE, *a = dc->cc_src, *b = tcg_const(dc, 0), done = true;
         break;
+    case CC_OP_SHLB: /* CF is the top bit of operand << (count - 1) */
+        if (base == 2) *c = IRC_TSTNE, *a = dc->cc_src, *b = tcg_const(dc, sb), done = true;
+        break;
+    case CC_OP_SARB:
+    case CC_OP_SHRB: /* CF is bit 0 of operand >> (count - 1) */
+        if (base == 2) *c = IRC_TSTNE, *a = dc->cc_src, *b = tcg_const(dc, 1), done = true;
+        break;
     case CC_OP_EFLAGS: break;
     default: break;
     }
