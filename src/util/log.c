@@ -24,6 +24,7 @@ static const struct {
     {"int", LOG_INT, "every interrupt and exception delivered"},
     {"exec", LOG_EXEC, "every executed block"},
     {"prof", LOG_PROF, "sample guest code, print the hottest addresses at exit"},
+    {"perfmap", LOG_PERFMAP, "write /tmp/perf-PID.map naming generated code for perf"},
 };
 
 bool log_parse_mask(const char *list)

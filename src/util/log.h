@@ -17,6 +17,7 @@ enum {
     LOG_INT = 1u << 8,    /* every interrupt delivered */
     LOG_EXEC = 1u << 9,   /* every executed block (very verbose) */
     LOG_PROF = 1u << 10,  /* sample guest code and print the hottest addresses at exit */
+    LOG_PERFMAP = 1u << 11, /* /tmp/perf-PID.map naming generated code for Linux perf */
 };
 
 extern uint32_t log_mask;

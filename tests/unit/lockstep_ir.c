@@ -277,6 +277,21 @@ static void gen_op(Gen *g)
         if (h == &hlp_cc_eflags || h == &hlp_cc_cf) {
             a = rnd_below(2) ? ir_const(b, rnd_below(CC_OP_COUNT)) : ir_global(b, G_CC_OP);
             c = v = 0;
+            if (rnd_below(2)) {
+                /* The translator's pattern: flags computed for one test against a mask. */
+                static const uint32_t masks[] = {CF_MASK, ZF_MASK, SF_MASK | OF_MASK,
+                                                 PF_MASK, AF_MASK, CF_MASK | ZF_MASK,
+                                                 0x8d5,   0x200};
+                IrVar f = ir_temp(b);
+                ir_call(b, h, f, a, 0, 0);
+                IrVar m = ir_const(b, masks[rnd_below(sizeof masks / sizeof masks[0])]);
+                IrCond cond = rnd_below(2) ? IRC_TSTNE : IRC_TSTEQ;
+                if (rnd_below(3))
+                    ir_setcond(b, cond, dst(g), f, m);
+                else
+                    ir_binop(b, IR_AND, dst(g), f, m);
+                break;
+            }
         }
         ir_call(b, h, rnd_below(4) ? dst(g) : 0, a, c, v);
         break;
@@ -408,7 +423,7 @@ static void run_blocks(bool optimize, uint64_t seed)
         a.env->cc_op = rnd_below(CC_OP_COUNT);
         a.env->cc_dst = interesting();
         a.env->cc_src = interesting();
-        a.env->cc_src2 = rnd_below(2);
+        a.env->cc_src2 = rnd_below(4) ? rnd_below(2) : interesting();
         for (uint32_t k = 0x20000; k < 0x23000; k += 4) {
             uint32_t v = rnd();
             memcpy(a.ram + k, &v, 4);

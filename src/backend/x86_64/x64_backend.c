@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend/x86_64/x64_jit.h"
 
@@ -136,6 +137,53 @@ static void build_stubs(JitState *j)
     x64_mov_ri32(b, X_RDX, 0);
     call_abs(b, (const void *)x86_raise_exception_err);
 
+    /* Lazy flags: pure functions of EAX and env->cc_*, so no guest register goes to env; the
+     * seven caller-saved value registers are kept (with the return address: 16-byte aligned). */
+    static const int8_t kept[] = {X_RDX, X_RSI, X_RDI, X_R8, X_R9, X_R10, X_R11};
+    for (int k = 0; k < 2; k++) {
+        x64_align(b, 16, 0);
+        j->cc_stub[k] = b->pos;
+        for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
+            x64_push(b, kept[i]);
+        x64_mov_rr(b, false, X_RDI, X_RAX);
+        x64_mov_rm(b, false, X_RSI, envm(ENV_OFF(cc_dst)));
+        x64_mov_rm(b, false, X_RDX, envm(ENV_OFF(cc_src)));
+        x64_mov_rm(b, false, X_RCX, envm(ENV_OFF(cc_src2)));
+        call_abs(b, k ? (const void *)x86_cc_compute_cf : (const void *)x86_cc_compute);
+        for (int i = (int)ARRAY_SIZE(kept) - 1; i >= 0; i--)
+            x64_pop(b, kept[i]);
+        x64_ret(b);
+    }
+    /* Dynamic lazy-flags op: bounds check, then a jump table of the routines jit_emit_cc makes
+     * for each constant op (returning to the caller of the dispatcher). */
+    for (int k = 0; k < 2; k++) {
+        uint32_t need = k ? CF_MASK : CC_MASK;
+        size_t routine[CC_OP_COUNT];
+        for (int op = 0; op < CC_OP_COUNT; op++) {
+            x64_align(b, 16, 0);
+            routine[op] = b->pos;
+            size_t to_c = jit_emit_cc(b, (unsigned)op, need);
+            x64_ret(b);
+            if (to_c) {
+                x64_patch_rel32(b, to_c, b->pos);
+                x64_mov_ri32(b, X_RAX, (uint32_t)op);
+                x64_patch_rel32(b, x64_jmp32(b), j->cc_stub[k]);
+            }
+        }
+        x64_align(b, 8, 0);
+        size_t table = b->pos;
+        for (int op = 0; op < CC_OP_COUNT; op++)
+            x64_u64(b, (uint64_t)(uintptr_t)(j->mem.rx + routine[op]));
+        x64_align(b, 16, 0);
+        j->cc_dispatch[k] = b->pos;
+        x64_alu_ri(b, false, ALU_CMP, X_RAX, CC_OP_COUNT);
+        size_t out = x64_jcc32(b, CC_AE);
+        x64_patch_rel32(b, x64_lea_rip(b, X_RCX), table);
+        x64_jmp_m(b, x64_mem_idx(X_RCX, X_RAX, 3, 0));
+        /* Out-of-range ops behave as CC_OP_EFLAGS. */
+        x64_patch_rel32(b, out, routine[CC_OP_EFLAGS]);
+    }
+
     for (unsigned m = 0; m < NB_MMU_MODES; m++) {
         for (int s = 0; s < JIT_NSIZES; s++) {
             x64_align(b, 16, 0);
@@ -146,11 +194,22 @@ static void build_stubs(JitState *j)
     }
     x64_align(b, 64, 0);
     j->code_start = j->pos = b->pos;
+    jit_perfmap_add(j, enter, j->exit_stub - enter, "jit_enter");
+    jit_perfmap_add(j, j->exit_stub, j->lookup_stub - j->exit_stub, "jit_exit");
+    jit_perfmap_add(j, j->lookup_stub, j->raise_stub - j->lookup_stub, "jit_lookup");
+    jit_perfmap_add(j, j->raise_stub, j->code_start - j->raise_stub, "jit_slow_paths");
     union {
         const void *p;
         JitEnterFn fn;
     } u = {.p = j->mem.rx + enter};
     j->enter = u.fn;
+}
+
+void jit_perfmap_add(JitState *j, size_t start, size_t size, const char *name)
+{
+    if (!j->perfmap) return;
+    fprintf(j->perfmap, "%" PRIxPTR " %zx %s\n", (uintptr_t)(j->mem.rx + start), size, name);
+    fflush(j->perfmap);
 }
 
 /* ---- TbCache hooks ---- */
@@ -180,6 +239,7 @@ static void jit_free(void *opaque)
     JitState *j = opaque;
     LOG(LOG_TB, "jit: %" PRIu64 " blocks, %" PRIu64 " bytes of code", j->nblocks, j->ncode_bytes);
     jitmem_free(&j->mem);
+    if (j->perfmap) fclose(j->perfmap);
     free(j);
 }
 
@@ -199,6 +259,11 @@ static bool x64_attach(TbCache *c)
         return false;
     }
     j->cache = c;
+    if (LOG_ON(LOG_PERFMAP)) {
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
+        j->perfmap = fopen(path, "a");
+    }
     jitmem_write_begin(&j->mem, 0, j->mem.size);
     build_stubs(j);
     jitmem_write_end(&j->mem, 0, j->mem.size);

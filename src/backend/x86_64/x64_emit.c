@@ -167,6 +167,35 @@ void x64_alu_mi(X64Buf *b, int size, int op, X64Mem m, int32_t imm)
     }
 }
 
+void x64_alu_rm_sz(X64Buf *b, int size, int op, int d, X64Mem m)
+{
+    if (size == 1)
+        op_m(b, F_BREG, (uint8_t)(op << 3 | 2), d, m);
+    else
+        op_m(b, size == 2 ? F_66 : 0, (uint8_t)(op << 3 | 3), d, m);
+}
+
+void x64_test_rr_sz(X64Buf *b, int size, int a, int s)
+{
+    if (size == 1)
+        op_r(b, F_BREG | F_BRM, 0x84, s, a);
+    else
+        op_r(b, size == 2 ? F_66 : 0, 0x85, s, a);
+}
+
+void x64_incdec_r_sz(X64Buf *b, int size, bool dec, int d)
+{
+    if (size == 1)
+        op_r(b, F_BRM, 0xfe, dec, d);
+    else
+        op_r(b, size == 2 ? F_66 : 0, 0xff, dec, d);
+}
+
+void x64_pushf(X64Buf *b)
+{
+    x64_byte(b, 0x9c);
+}
+
 void x64_mov_rr(X64Buf *b, bool w, int d, int s)
 {
     op_r(b, w ? F_W : 0, 0x89, s, d);
@@ -260,6 +289,16 @@ void x64_movsxd_rr(X64Buf *b, int d, int s)
 void x64_lea(X64Buf *b, bool w, int d, X64Mem m)
 {
     op_m(b, w ? F_W : 0, 0x8d, d, m);
+}
+
+size_t x64_lea_rip(X64Buf *b, int d)
+{
+    prefix(b, F_W, d, -1, 0);
+    x64_byte(b, 0x8d);
+    x64_byte(b, (uint8_t)((d & 7) << 3 | 5)); /* mod 0, rm 5: RIP-relative */
+    size_t at = b->pos;
+    x64_u32(b, 0);
+    return at;
 }
 
 void x64_shift_ri(X64Buf *b, bool w, int op, int d, unsigned imm)

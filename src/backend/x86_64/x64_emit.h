@@ -76,6 +76,12 @@ void x64_alu_ri(X64Buf *b, bool w, int op, int d, int32_t imm);
 /* size 1, 2, 4 or 8 */
 void x64_alu_mi(X64Buf *b, int size, int op, X64Mem m, int32_t imm);
 
+/* Operand-size variants (size 1, 2 or 4) for flag computations: d op= m, test d,d, inc/dec d. */
+void x64_alu_rm_sz(X64Buf *b, int size, int op, int d, X64Mem m);
+void x64_test_rr_sz(X64Buf *b, int size, int a, int s);
+void x64_incdec_r_sz(X64Buf *b, int size, bool dec, int d);
+void x64_pushf(X64Buf *b);
+
 void x64_mov_rr(X64Buf *b, bool w, int d, int s);
 /* Register to register move of the low 1 or 2 bytes, keeping the rest of d. */
 void x64_mov_rr_low(X64Buf *b, int size, int d, int s);
@@ -95,6 +101,8 @@ void x64_movsx_rr(X64Buf *b, int size, int d, int s);
 void x64_movsx_rm(X64Buf *b, int size, int d, X64Mem m);
 void x64_movsxd_rr(X64Buf *b, int d, int s);
 void x64_lea(X64Buf *b, bool w, int d, X64Mem m);
+/* lea d, [rip + rel32]: returns the offset of the rel32 (x64_patch_rel32). */
+size_t x64_lea_rip(X64Buf *b, int d);
 
 void x64_shift_ri(X64Buf *b, bool w, int op, int d, unsigned imm);
 void x64_shift_rcl(X64Buf *b, bool w, int op, int d);

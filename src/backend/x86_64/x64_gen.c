@@ -2,6 +2,7 @@
  * four host registers (spilling to env->tmp), then one pass over the ops emitting host code with
  * guest registers pinned (x64_jit.h), the soft-MMU fast path inline and slow paths out of line,
  * and exits that chain directly (patched jumps) or through the jump cache. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,10 +27,11 @@ typedef struct Loc {
 } Loc;
 
 /* An out-of-line piece of code emitted after the body: a memory access slow path or a fault. */
-enum { COLD_LD, COLD_ST, COLD_RAISE };
+enum { COLD_LD, COLD_ST, COLD_RAISE, COLD_CC };
 typedef struct Cold {
     uint8_t kind, size, sign, mmu, vector;
-    size_t jcc[3]; /* rel32 fields that jump here */
+    uint32_t cc_need; /* COLD_CC: op in vector, flags wanted */
+    size_t jcc[3];    /* rel32 fields that jump here */
     int njcc;
     size_t ret; /* where the slow path continues */
     Loc a, b, d;
@@ -57,6 +59,7 @@ typedef struct Gen {
     int *start, *end; /* live range hull in op indexes; start -1 if unused */
     int8_t *reg;      /* host register, or -1 when spilled */
     int32_t *disp;    /* spill slot displacement */
+    uint16_t *uses;   /* number of ops reading it */
     /* Temporaries given each temp register, in order of start, and a cursor for calls. */
     int *reg_list[JIT_NTEMPREGS];
     int reg_count[JIT_NTEMPREGS], reg_cursor[JIT_NTEMPREGS];
@@ -145,6 +148,9 @@ static bool live_sweep(Gen *g, const int *tix, const int *tvar, Word *cur, Word 
         for (int k = 0; k < nin; k++)
             if (in[k] && tix[in[k]] >= 0) bs_set(cur, tix[in[k]]);
         if (hull) {
+            for (int k = 0; k < nin; k++)
+                if (in[k] && g->uses[in[k]] < 0xffff) g->uses[in[k]]++;
+            if (op->opc == IR_MOVCOND && g->uses[op->d] < 0xffff) g->uses[op->d]++;
             for (int k = 0; k < nw; k++) {
                 for (Word w = cur[k]; w; w &= w - 1)
                     extend(g, tvar[k * 64 + __builtin_ctzll(w)], i);
@@ -898,7 +904,7 @@ static void emit_cold(Gen *g, Cold *c)
     JitState *j = g->j;
     for (int k = 0; k < c->njcc; k++)
         x64_patch_rel32(B, c->jcc[k], B->pos);
-    emit_set_cur(g, c->token);
+    if (c->kind != COLD_CC) emit_set_cur(g, c->token);
     switch (c->kind) {
     case COLD_LD: {
         int si = jit_size_index(c->size);
@@ -917,11 +923,186 @@ static void emit_cold(Gen *g, Cold *c)
         x64_patch_rel32(B, x64_jmp32(B), c->ret);
         break;
     }
+    case COLD_CC:
+        x64_mov_ri32(B, X_RAX, c->vector);
+        x64_patch_rel32(B, x64_call32(B), j->cc_stub[0]);
+        x64_alu_ri(B, false, ALU_AND, X_RAX, (int32_t)c->cc_need);
+        x64_patch_rel32(B, x64_jmp32(B), c->ret);
+        break;
     default:
         x64_mov_ri32(B, X_RSI, c->vector);
         x64_patch_rel32(B, x64_jmp32(B), j->raise_stub);
         break;
     }
+}
+
+/* ---- lazy flags (hlp_cc_eflags, hlp_cc_cf) ---- */
+
+/* The flags of the lazy state that the result's only use looks at: a test or AND against a
+ * constant mask. Other bits of the result may then differ from x86_cc_compute's. */
+static uint32_t cc_need(const Gen *g, const IrOp *op, int pos)
+{
+    const IrBlock *ir = g->ir;
+    if (!op->d || !ir_is_temp(ir, op->d) || g->uses[op->d] != 1) return CC_MASK;
+    for (int k = pos + 1; k < ir->nops; k++) {
+        const IrOp *u = &ir->ops[k];
+        IrVar in[3];
+        int nin;
+        bool def;
+        ir_op_uses(u, in, &nin, &def);
+        bool reads = false;
+        for (int i = 0; i < nin; i++)
+            reads |= in[i] == op->d;
+        if (!reads && !(u->opc == IR_MOVCOND && u->d == op->d)) continue;
+        IrVar other = u->a == op->d ? u->b : u->a;
+        bool masked = ((u->opc == IR_SETCOND || u->opc == IR_BRCOND) &&
+                       (u->cond == IRC_TSTEQ || u->cond == IRC_TSTNE)) ||
+                      u->opc == IR_AND;
+        if (masked && ir_is_const(ir, other)) return ir_const_value(ir, other) & CC_MASK;
+        return CC_MASK;
+    }
+    return CC_MASK;
+}
+
+/* EAX = x86_cc_compute(op, cc_dst, cc_src, cc_src2) & need for a constant op, using RCX. The
+ * host is an x86 too: where it computes the same flags for every input, the operation is
+ * replayed on the lazy operands and the host flags are read back. Returns the rel32 of a jump
+ * taken when the operands need the C function instead (ADC/SBB with a carry-in beyond 1), or 0;
+ * the caller continues after the emitted code. */
+size_t jit_emit_cc(X64Buf *B, unsigned op, uint32_t need)
+{
+    X64Mem D = envm(ENV_OFF(cc_dst)), S = envm(ENV_OFF(cc_src)), S2 = envm(ENV_OFF(cc_src2));
+    if (need == 0) {
+        x64_alu_rr(B, false, ALU_XOR, X_RAX, X_RAX);
+        return 0;
+    }
+    if (op < CC_OP_ADDB || op >= CC_OP_COUNT) {
+        x64_mov_rm(B, false, X_RAX, S);
+        x64_alu_ri(B, false, ALU_AND, X_RAX, (int32_t)need);
+        return 0;
+    }
+    int idx = (int)(op - CC_OP_ADDB) % 3, size = 1 << idx, bits = 8 << idx;
+    unsigned kind = CC_OP_ADDB + (op - CC_OP_ADDB) / 3 * 3;
+    bool replay = true; /* the host flags are the guest flags (all six) */
+    size_t to_c = 0;
+    if (kind == CC_OP_ADCB || kind == CC_OP_SBBB) {
+        /* Replaying needs a carry-in of 0 or 1; anything else is computed in C. */
+        x64_alu_mi(B, 4, ALU_CMP, S2, 1);
+        to_c = x64_jcc32(B, CC_A);
+    }
+    switch (kind) {
+    case CC_OP_ADDB: /* s1 = dst - src; s1 + src */
+        x64_mov_rm(B, false, X_RAX, D);
+        x64_alu_rm(B, false, ALU_SUB, X_RAX, S);
+        x64_alu_rm_sz(B, size, ALU_ADD, X_RAX, S);
+        break;
+    case CC_OP_SUBB: /* s1 = dst + src; s1 - src */
+        x64_mov_rm(B, false, X_RAX, D);
+        x64_alu_rm(B, false, ALU_ADD, X_RAX, S);
+        x64_alu_rm_sz(B, size, ALU_CMP, X_RAX, S);
+        break;
+    case CC_OP_ADCB: /* s1 = dst - src - src2; s1 + src + carry */
+        x64_mov_rm(B, false, X_RAX, D);
+        x64_alu_rm(B, false, ALU_SUB, X_RAX, S);
+        x64_alu_rm(B, false, ALU_SUB, X_RAX, S2);
+        x64_mov_rm(B, false, X_RCX, S2);
+        x64_unary_r(B, false, UN_NEG, X_RCX); /* CF = src2 != 0 */
+        x64_alu_rm_sz(B, size, ALU_ADC, X_RAX, S);
+        break;
+    case CC_OP_SBBB: /* s1 = dst + src + src2; s1 - src - borrow */
+        x64_mov_rm(B, false, X_RAX, D);
+        x64_alu_rm(B, false, ALU_ADD, X_RAX, S);
+        x64_alu_rm(B, false, ALU_ADD, X_RAX, S2);
+        x64_mov_rm(B, false, X_RCX, S2);
+        x64_unary_r(B, false, UN_NEG, X_RCX);
+        x64_alu_rm_sz(B, size, ALU_SBB, X_RAX, S);
+        break;
+    case CC_OP_INCB:
+    case CC_OP_DECB: /* s1 = dst -/+ 1; inc/dec s1, which keeps CF = (src != 0) */
+        x64_mov_rm(B, false, X_RAX, D);
+        x64_alu_ri(B, false, kind == CC_OP_INCB ? ALU_SUB : ALU_ADD, X_RAX, 1);
+        x64_mov_rm(B, false, X_RCX, S);
+        x64_unary_r(B, false, UN_NEG, X_RCX);
+        x64_incdec_r_sz(B, size, kind == CC_OP_DECB, X_RAX);
+        break;
+    default: /* ZF SF PF of the result from the host, the others below */
+        replay = false;
+        x64_mov_rm(B, false, X_RAX, D);
+        x64_test_rr_sz(B, size, X_RAX, X_RAX);
+        break;
+    }
+    if (need == CF_MASK && replay) {
+        x64_setcc(B, CC_B, X_RAX);
+        x64_movzx_rr(B, 1, X_RAX, X_RAX);
+    } else {
+        x64_pushf(B);
+        x64_pop(B, X_RAX);
+        uint32_t host = replay ? CC_MASK : (ZF_MASK | SF_MASK | PF_MASK);
+        x64_alu_ri(B, false, ALU_AND, X_RAX, (int32_t)(host & need));
+    }
+    if (!replay) {
+        unsigned top = (unsigned)bits - 1;
+        if ((need & CF_MASK) && kind != CC_OP_LOGICB) {
+            /* SHL: the top bit of src; SAR/SHR: bit 0 of src; MUL: src != 0. */
+            if (kind == CC_OP_MULB) {
+                x64_alu_rr(B, false, ALU_XOR, X_RCX, X_RCX);
+                x64_alu_mi(B, 4, ALU_CMP, S, 0);
+                x64_setcc(B, CC_NE, X_RCX);
+            } else {
+                x64_mov_rm(B, false, X_RCX, S);
+                if (kind == CC_OP_SHLB) x64_shift_ri(B, false, SH_SHR, X_RCX, top);
+                x64_alu_ri(B, false, ALU_AND, X_RCX, 1);
+            }
+            x64_alu_rr(B, false, ALU_OR, X_RAX, X_RCX);
+        }
+        if ((need & OF_MASK) && kind != CC_OP_LOGICB && kind != CC_OP_SARB) {
+            if (kind == CC_OP_MULB) {
+                x64_alu_rr(B, false, ALU_XOR, X_RCX, X_RCX);
+                x64_alu_mi(B, 4, ALU_CMP, S, 0);
+                x64_setcc(B, CC_NE, X_RCX);
+            } else if (kind == CC_OP_SHLB) { /* top bit of dst ^ src */
+                x64_mov_rm(B, false, X_RCX, D);
+                x64_alu_rm(B, false, ALU_XOR, X_RCX, S);
+                x64_shift_ri(B, false, SH_SHR, X_RCX, top);
+                x64_alu_ri(B, false, ALU_AND, X_RCX, 1);
+            } else { /* SHR: the top bit of src when the count (src2) was 1 */
+                x64_mov_rm(B, false, X_RCX, S);
+                x64_shift_ri(B, false, SH_SHR, X_RCX, top);
+                x64_alu_ri(B, false, ALU_AND, X_RCX, 1);
+                x64_alu_mi(B, 4, ALU_CMP, S2, 1);
+                size_t keep = x64_jcc8(B, CC_E);
+                x64_alu_rr(B, false, ALU_XOR, X_RCX, X_RCX);
+                x64_patch_rel8(B, keep, B->pos);
+            }
+            x64_shift_ri(B, false, SH_SHL, X_RCX, 11);
+            x64_alu_rr(B, false, ALU_OR, X_RAX, X_RCX);
+        }
+        /* Shifts by a nonzero count set AF on the reference host. */
+        if ((need & AF_MASK) && (kind == CC_OP_SHLB || kind == CC_OP_SARB || kind == CC_OP_SHRB))
+            x64_alu_ri(B, false, ALU_OR, X_RAX, AF_MASK);
+    }
+    return to_c;
+}
+
+/* The lazy-flags helpers read only env->cc_* (never pinned): no guest register is stored. */
+static void gen_cc_helper(Gen *g, const IrOp *op, int pos, bool cf_only)
+{
+    Loc ccop = loc(g, op->a);
+    if (ccop.kind == L_IMM) {
+        uint32_t need = cf_only ? CF_MASK : cc_need(g, op, pos);
+        size_t to_c = jit_emit_cc(&g->b, ccop.imm, need);
+        if (to_c) {
+            Cold *c = new_cold(g, COLD_CC);
+            c->jcc[c->njcc++] = to_c;
+            c->vector = (uint8_t)ccop.imm;
+            c->cc_need = need;
+            c->ret = g->b.pos;
+        }
+    } else {
+        emit_load(g, X_RAX, ccop);
+        x64_patch_rel32(&g->b, x64_call32(&g->b), g->j->cc_dispatch[cf_only]);
+    }
+    if (op->d) emit_store(g, loc(g, op->d), X_RAX);
 }
 
 /* ---- helper calls ---- */
@@ -947,6 +1128,10 @@ static void gen_call(Gen *g, const IrOp *op, int pos)
 {
     X64Buf *B = &g->b;
     const IrHelper *h = g->ir->helpers[op->imm];
+    if (h == &hlp_cc_eflags || h == &hlp_cc_cf) {
+        gen_cc_helper(g, op, pos, h == &hlp_cc_cf);
+        return;
+    }
     bool reads = !(h->flags & IRH_NO_READ_G) || !(h->flags & IRH_NO_FAULT);
     bool writes = !(h->flags & IRH_NO_WRITE_G);
     /* Temporaries living in caller-saved registers across the call. */
@@ -1057,6 +1242,7 @@ static void gen_free(Gen *g)
     free(g->end);
     free(g->reg);
     free(g->disp);
+    free(g->uses);
     for (int k = 0; k < JIT_NTEMPREGS; k++)
         free(g->reg_list[k]);
     free(g->label_off);
@@ -1086,6 +1272,7 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
     g.end = xmalloc(sizeof(int) * nv);
     g.reg = xmalloc(nv);
     g.disp = xzalloc(sizeof(int32_t) * nv);
+    g.uses = xzalloc(sizeof(uint16_t) * nv);
     for (int v = 0; v < nv; v++)
         g.start[v] = g.end[v] = -1, g.reg[v] = -1;
     g.label_off = xzalloc(sizeof(size_t) * (ir->nlabels + 1));
@@ -1169,6 +1356,11 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
         tb->insn_off = off;
         tb->insn_aux = aux;
         tb->helpers = NULL;
+        if (j->perfmap) {
+            char name[48];
+            snprintf(name, sizeof name, "guest_%08x_%08x", tb->cs_base, tb->pc);
+            jit_perfmap_add(j, g.code, B->pos - g.code, name);
+        }
         j->pos = B->pos;
         j->nblocks++;
         j->ncode_bytes += B->pos - start;

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "backend/backend.h"
 #include "backend/x86_64/x64_emit.h"
@@ -63,13 +64,25 @@ typedef struct JitState {
     size_t raise_stub;  /* ESI = vector: x86_raise_exception_err(env, vector, 0) */
     size_t ld_stub[NB_MMU_MODES][JIT_NSIZES]; /* EAX = address -> EAX = value */
     size_t st_stub[NB_MMU_MODES][JIT_NSIZES]; /* EAX = address, ECX = value */
+    /* EAX = lazy-flags op -> EAX = x86_cc_compute (0) or x86_cc_compute_cf (1) of env->cc_*;
+     * every other register but RCX preserved. cc_stub calls C; cc_dispatch jumps through a
+     * table of generated per-op routines (falling back to cc_stub). */
+    size_t cc_stub[2], cc_dispatch[2];
     uint64_t nblocks, ncode_bytes;
+    FILE *perfmap; /* -d perfmap: /tmp/perf-PID.map */
 } JitState;
+
+/* Names [start, start + size) of generated code for perf (with -d perfmap). */
+void jit_perfmap_add(JitState *j, size_t start, size_t size, const char *name);
 
 static inline int jit_size_index(unsigned size)
 {
     return size == 1 ? 0 : size == 2 ? 1 : 2;
 }
+
+/* EAX = the lazy flags of constant op (x86_cc_compute & need) using RCX; returns the rel32 of
+ * a jump to take the C function instead, or 0 (see x64_gen.c). */
+size_t jit_emit_cc(X64Buf *b, unsigned op, uint32_t need);
 
 /* Generates tb's code at j->pos; false if the buffer (or the arena) is full. */
 bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir);
