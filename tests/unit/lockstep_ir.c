@@ -136,6 +136,7 @@ typedef struct Gen {
     IrBlock *b;
     IrVar pool[96]; /* defined temporaries */
     int npool;
+    IrVar last_addr; /* address of the previous access, reused for read-modify-write */
 } Gen;
 
 static uint32_t interesting(void)
@@ -184,7 +185,9 @@ static IrVar dst(Gen *g)
 static IrVar addr(Gen *g)
 {
     IrBlock *b = g->b;
+    if (g->last_addr && rnd_below(2)) return g->last_addr;
     IrVar t = ir_temp(b);
+    g->last_addr = t;
     uint32_t k = rnd_below(16);
     uint32_t base = k < 10 ? 0x20000 + 0x1000 * rnd_below(3) : k < 13 ? 0x40ffe : 0xfee00000u;
     if (rnd_below(3) == 0) {
@@ -320,6 +323,7 @@ static int gen_block(IrBlock *b)
         if (pending_label >= 0 && i >= label_at) {
             ir_label(b, pending_label);
             pending_label = -1;
+            g.last_addr = 0;
             g.npool = saved_npool; /* temporaries defined on one path only */
         }
         if (loop_label < 0 && pending_label < 0 && rnd_below(8) == 0) {
@@ -328,6 +332,7 @@ static int gen_block(IrBlock *b)
             loop_label = ir_new_label(b);
             loop_n = 1 + rnd_below(5);
             ir_label(b, loop_label);
+            g.last_addr = 0;
             loop_end = i + (int)rnd_below(3);
         }
         int nops = 1 + (int)rnd_below(6);

@@ -259,6 +259,7 @@ static bool x64_attach(TbCache *c)
         return false;
     }
     j->cache = c;
+    j->bmi2 = __builtin_cpu_supports("bmi2");
     if (LOG_ON(LOG_PERFMAP)) {
         char path[64];
         snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());

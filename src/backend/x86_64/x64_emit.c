@@ -311,6 +311,30 @@ void x64_shift_ri(X64Buf *b, bool w, int op, int d, unsigned imm)
     }
 }
 
+/* VEX.LZ.F2.0F3A.W0 F0 /r ib (three-byte VEX; R, X, B inverted). */
+static void rorx_prefix(X64Buf *b, int d, int index, int base)
+{
+    x64_byte(b, 0xc4);
+    x64_byte(b, (uint8_t)((d & 8 ? 0 : 0x80) | (index >= 0 && (index & 8) ? 0 : 0x40) |
+                          (base & 8 ? 0 : 0x20) | 0x03));
+    x64_byte(b, 0x7b); /* W0, vvvv = 1111, L0, pp = F2 */
+    x64_byte(b, 0xf0);
+}
+
+void x64_rorx_rr(X64Buf *b, int d, int s, unsigned imm)
+{
+    rorx_prefix(b, d, -1, s);
+    x64_byte(b, (uint8_t)(0xc0 | (d & 7) << 3 | (s & 7)));
+    x64_byte(b, (uint8_t)imm);
+}
+
+void x64_rorx_rm(X64Buf *b, int d, X64Mem m, unsigned imm)
+{
+    rorx_prefix(b, d, m.index, m.base);
+    modrm_mem(b, d, m);
+    x64_byte(b, (uint8_t)imm);
+}
+
 void x64_shift_rcl(X64Buf *b, bool w, int op, int d)
 {
     op_r(b, w ? F_W : 0, 0xd3, op, d);

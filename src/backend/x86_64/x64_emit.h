@@ -105,6 +105,9 @@ void x64_lea(X64Buf *b, bool w, int d, X64Mem m);
 size_t x64_lea_rip(X64Buf *b, int d);
 
 void x64_shift_ri(X64Buf *b, bool w, int op, int d, unsigned imm);
+/* BMI2 rorx d, s, imm (32-bit): rotate right without touching flags, three-operand. */
+void x64_rorx_rr(X64Buf *b, int d, int s, unsigned imm);
+void x64_rorx_rm(X64Buf *b, int d, X64Mem m, unsigned imm);
 void x64_shift_rcl(X64Buf *b, bool w, int op, int d);
 void x64_unary_r(X64Buf *b, bool w, int op, int d);
 void x64_unary_m(X64Buf *b, int size, int op, X64Mem m);

@@ -30,8 +30,9 @@ typedef struct Loc {
 enum { COLD_LD, COLD_ST, COLD_RAISE, COLD_CC };
 typedef struct Cold {
     uint8_t kind, size, sign, mmu, vector;
-    uint32_t cc_need; /* COLD_CC: op in vector, flags wanted */
-    size_t jcc[3];    /* rel32 fields that jump here */
+    uint32_t cc_need;   /* COLD_CC: op in vector, flags wanted */
+    bool restore_index; /* LD/ST: recompute RCX = TLB entry offset of a before rejoining */
+    size_t jcc[3];      /* rel32 fields that jump here */
     int njcc;
     size_t ret; /* where the slow path continues */
     Loc a, b, d;
@@ -76,6 +77,8 @@ typedef struct Gen {
     uint16_t *insn_off;
     uint8_t *insn_aux;
     uint32_t jmp_site[2];
+    IrVar tlb_var; /* RCX holds the TLB entry offset for this address variable (or 0) */
+    uint8_t tlb_mmu;
     bool has_pending_eip;
     uint32_t pending_eip;
     bool overflow;
@@ -770,7 +773,32 @@ static int32_t tlb_disp(unsigned mmu, size_t field)
  * the entry offset (index * sizeof(TlbEntry)) in RCX, or with a constant address returns the
  * entry's displacement and leaves RCX alone (*const_entry set). Returns the rel32 of the
  * mismatch jump. Uses RAX and RCX. */
-static size_t emit_tlb_check(Gen *g, Loc a, unsigned size, unsigned mmu, size_t tag_field,
+/* RCX = tlb_index(a) * sizeof(TlbEntry), using RAX. */
+static void emit_tlb_index(Gen *g, Loc a)
+{
+    X64Buf *B = &g->b;
+    /* index = ((a >> 12) + ((a >> 22) << 1)) & (TLB_SIZE - 1), as tlb_index(). With BMI2 the
+     * rotations leave the wanted bits at the bottom and the mask drops the rest. */
+    if (g->j->bmi2 && a.kind == L_REG) {
+        x64_rorx_rr(B, X_RCX, a.reg, PAGE_BITS);
+        x64_rorx_rr(B, X_RAX, a.reg, 22);
+    } else if (g->j->bmi2) {
+        x64_rorx_rm(B, X_RCX, envm(a.disp), PAGE_BITS);
+        x64_rorx_rm(B, X_RAX, envm(a.disp), 22);
+    } else {
+        emit_load(g, X_RCX, a);
+        x64_shift_ri(B, false, SH_SHR, X_RCX, PAGE_BITS);
+        x64_mov_rr(B, false, X_RAX, X_RCX);
+        x64_shift_ri(B, false, SH_SHR, X_RAX, 22 - PAGE_BITS);
+    }
+    x64_lea(B, false, X_RCX, x64_mem_idx(X_RCX, X_RAX, 1, 0));
+    x64_alu_ri(B, false, ALU_AND, X_RCX, TLB_SIZE - 1);
+    x64_shift_ri(B, false, SH_SHL, X_RCX, 5);
+}
+
+/* RCX may still hold the entry offset for the previous access's address variable (a store back
+ * to the address just loaded from): then only the tag compare is repeated. */
+static size_t emit_tlb_check(Gen *g, IrVar av, Loc a, unsigned size, unsigned mmu, size_t tag_field,
                              bool *const_entry, int32_t *entry)
 {
     X64Buf *B = &g->b;
@@ -783,14 +811,7 @@ static size_t emit_tlb_check(Gen *g, Loc a, unsigned size, unsigned mmu, size_t 
         return x64_jcc32(B, CC_NE);
     }
     *const_entry = false;
-    /* index = ((a >> 12) + ((a >> 22) << 1)) & (TLB_SIZE - 1), as tlb_index(). */
-    emit_load(g, X_RCX, a);
-    x64_shift_ri(B, false, SH_SHR, X_RCX, PAGE_BITS);
-    x64_mov_rr(B, false, X_RAX, X_RCX);
-    x64_shift_ri(B, false, SH_SHR, X_RAX, 22 - PAGE_BITS);
-    x64_lea(B, false, X_RCX, x64_mem_idx(X_RCX, X_RAX, 1, 0));
-    x64_alu_ri(B, false, ALU_AND, X_RCX, TLB_SIZE - 1);
-    x64_shift_ri(B, false, SH_SHL, X_RCX, 5);
+    if (!(g->tlb_var && g->tlb_var == av && g->tlb_mmu == mmu)) emit_tlb_index(g, a);
     /* Page of the last byte. */
     if (a.kind == L_REG && size > 1) {
         x64_lea(B, false, X_RAX, x64_mem(a.reg, (int32_t)size - 1));
@@ -824,6 +845,40 @@ static X64Mem emit_host_addr(Gen *g, Loc a, bool const_entry, int32_t entry, uns
     return x64_mem_idx(X_RAX, a.reg, 0, 0);
 }
 
+/* After an access, RCX holds the TLB entry offset of address variable av (0: nothing kept); the
+ * slow path then recomputes it before rejoining. */
+static void keep_tlb_index(Gen *g, Cold *c, IrVar av, unsigned mmu)
+{
+    g->tlb_var = av;
+    g->tlb_mmu = (uint8_t)mmu;
+    c->restore_index = av != 0;
+}
+
+/* Ops that leave RCX and the TLB alone (see gen_arith, gen_unary, gen_extract, emit_mov). */
+static bool keeps_tlb_index(const IrOp *op)
+{
+    switch (op->opc) {
+    case IR_NOP:
+    case IR_INSN_START:
+    case IR_MOV:
+    case IR_ADD:
+    case IR_SUB:
+    case IR_MUL:
+    case IR_AND:
+    case IR_OR:
+    case IR_XOR:
+    case IR_NEG:
+    case IR_NOT:
+    case IR_SEXT8:
+    case IR_SEXT16:
+    case IR_ZEXT8:
+    case IR_ZEXT16:
+    case IR_BSWAP:
+    case IR_EXTRACT: return true;
+    default: return false;
+    }
+}
+
 static void gen_ld(Gen *g, const IrOp *op)
 {
     X64Buf *B = &g->b;
@@ -832,7 +887,8 @@ static void gen_ld(Gen *g, const IrOp *op)
     bool sign = op->size & IR_SIGNED;
     bool ce;
     int32_t entry;
-    size_t miss = emit_tlb_check(g, a, size, mmu, __builtin_offsetof(TlbEntry, tag_r), &ce, &entry);
+    size_t miss =
+        emit_tlb_check(g, op->a, a, size, mmu, __builtin_offsetof(TlbEntry, tag_r), &ce, &entry);
     X64Mem m = emit_host_addr(g, a, ce, entry, mmu);
     int r = d.kind == L_REG ? d.reg : X_RAX;
     if (size == 4)
@@ -847,6 +903,7 @@ static void gen_ld(Gen *g, const IrOp *op)
     c->ret = B->pos;
     c->a = a, c->d = d;
     c->size = (uint8_t)size, c->sign = sign, c->mmu = (uint8_t)mmu;
+    keep_tlb_index(g, c, op->d != op->a && !ce && a.kind == L_REG ? op->a : 0, mmu);
 }
 
 static void gen_st(Gen *g, const IrOp *op)
@@ -856,7 +913,8 @@ static void gen_st(Gen *g, const IrOp *op)
     unsigned size = op->size, mmu = op->aux;
     bool ce;
     int32_t entry;
-    size_t miss = emit_tlb_check(g, a, size, mmu, __builtin_offsetof(TlbEntry, tag_w), &ce, &entry);
+    size_t miss =
+        emit_tlb_check(g, op->a, a, size, mmu, __builtin_offsetof(TlbEntry, tag_w), &ce, &entry);
     X64Mem m = emit_host_addr(g, a, ce, entry, mmu);
     if (v.kind == L_IMM) {
         x64_mov_mi(B, (int)size, m, (int32_t)v.imm);
@@ -876,6 +934,7 @@ static void gen_st(Gen *g, const IrOp *op)
     c->ret = B->pos;
     c->a = a, c->b = v;
     c->size = (uint8_t)size, c->mmu = (uint8_t)mmu;
+    keep_tlb_index(g, c, !ce && a.kind == L_REG && v.kind != L_MEM ? op->a : 0, mmu);
 }
 
 /* Fault with vector aux unless b <= a && a + imm <= c, without wrap-around. */
@@ -912,6 +971,7 @@ static void emit_cold(Gen *g, Cold *c)
         x64_patch_rel32(B, x64_call32(B), j->ld_stub[c->mmu][si]);
         if (c->sign) x64_movsx_rr(B, c->size, X_RAX, X_RAX);
         emit_store(g, c->d, X_RAX);
+        if (c->restore_index) emit_tlb_index(g, c->a);
         x64_patch_rel32(B, x64_jmp32(B), c->ret);
         break;
     }
@@ -920,6 +980,7 @@ static void emit_cold(Gen *g, Cold *c)
         emit_load(g, X_RAX, c->a);
         emit_load(g, X_RCX, c->b);
         x64_patch_rel32(B, x64_call32(B), j->st_stub[c->mmu][si]);
+        if (c->restore_index) emit_tlb_index(g, c->a);
         x64_patch_rel32(B, x64_jmp32(B), c->ret);
         break;
     }
@@ -1320,7 +1381,9 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
             g.pending_eip = ir_const_value(ir, op->a);
             continue;
         }
+        bool keep = keeps_tlb_index(op) && !(op->d && op->d == g.tlb_var);
         gen_op(&g, op, i);
+        if (!keep && op->opc != IR_LD && op->opc != IR_ST) g.tlb_var = 0;
     }
     x64_byte(B, 0xcc); /* the last op is an exit: never reached */
     for (int k = 0; k < g.ncold && !x64_full(B); k++)

@@ -58,6 +58,7 @@ typedef struct JitState {
     size_t code_start; /* blocks are placed from here; below are the shared stubs */
     size_t pos;        /* next free byte */
     JitEnterFn enter;
+    bool bmi2; /* the host has BMI2 (rorx) */
     /* Offsets of the shared stubs in the buffer. */
     size_t exit_stub;   /* RAX = block, RDX = slot: store guest registers, return to C */
     size_t lookup_stub; /* RSI = block leaving: jump-cache lookup of env->eip, or exit */
