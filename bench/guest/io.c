@@ -137,7 +137,7 @@ const char *b_disk_read_random(uint64_t *ns) { return disk_random(0, ns); }
  * a pseudo-terminal natively (bench/suite). */
 const char *b_display(uint64_t *ns)
 {
-    long n = scaled(8000);
+    long n = scaled(16000);
     char line[81];
     uint64_t t0 = now_ns();
     for (long i = 0; i < n; i++) {
@@ -244,7 +244,7 @@ const char *b_net_throughput(uint64_t *ns)
     if (err) return err;
     static char buf[64 * KiB];
     for (size_t i = 0; i < sizeof buf; i++) buf[i] = (char)(i * 7);
-    uint64_t total = scaled(64 * MiB), got;
+    uint64_t total = scaled(128 * MiB), got;
     uint64_t t0 = now_ns();
     int fd = peer_connect(&err);
     if (fd < 0) return err;
@@ -308,7 +308,7 @@ const char *b_blended(uint64_t *ns)
 {
     if (access(opt.busybox, X_OK)) return "no busybox (--busybox)";
     char n[32], script[512];
-    snprintf(n, sizeof n, "%ld", scaled(8000));
+    snprintf(n, sizeof n, "%ld", scaled(11000));
     snprintf(script, sizeof script,
              "B=%s; $B seq 1 %s | $B awk '{ printf \"%%d %%.3f %%s\\n\", ($1 * 7919) %% 100003,"
              " $1 / 7, $1 }' | $B sort -n | $B gzip -c | $B gzip -dc | $B md5sum",

@@ -130,7 +130,7 @@ static NOINLINE int is_prime(uint32_t n)
 
 static const char *b_arithmetic_int(uint64_t *ns)
 {
-    uint32_t lo = 1000000, hi = lo + (uint32_t)scaled(360000), count = 0;
+    uint32_t lo = 1000000, hi = lo + (uint32_t)scaled(520000), count = 0;
     uint64_t t0 = now_ns();
     for (uint32_t n = lo; n < hi; n++) count += is_prime(n);
     *ns = now_ns() - t0;
@@ -170,10 +170,10 @@ static NOINLINE double series(long n)
 static const char *b_arithmetic_float(uint64_t *ns)
 {
     int side = 16;
-    long cells = scaled(400000);
+    long cells = scaled(560000);
     while ((long)side * side < cells) side++;
     uint64_t t0 = now_ns();
-    double r = mandel(side, side, 64) + series(scaled(12000000));
+    double r = mandel(side, side, 64) + series(scaled(17000000));
     *ns = now_ns() - t0;
     sink = (uint32_t)r;
     return 0;
@@ -186,7 +186,7 @@ static volatile uint32_t fib_depth = 22; /* read every time: the call cannot be 
 
 static const char *b_flow_call(uint64_t *ns)
 {
-    long reps = scaled(1200);
+    long reps = scaled(1800);
     uint32_t s = 0;
     uint64_t t0 = now_ns();
     for (long i = 0; i < reps; i++) s += fib(fib_depth);
@@ -199,7 +199,7 @@ static const char *b_flow_call(uint64_t *ns)
  * conditional moves. */
 static const char *b_flow_conditional(uint64_t *ns)
 {
-    long n = scaled(9000000);
+    long n = scaled(14000000);
     uint32_t x = 12345, a = 0, b = 0;
     uint64_t t0 = now_ns();
     for (long i = 0; i < n; i++) {
@@ -246,7 +246,7 @@ static const char *b_flow_exception(uint64_t *ns)
     sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGFPE, &sa, &old);
-    long n = scaled(8000);
+    long n = scaled(11000);
     exceptions = 0;
     uint64_t t0 = now_ns();
     for (long i = 0; i < n; i++)
@@ -289,14 +289,14 @@ static NOINLINE uint32_t dispatch(long n, uint32_t x)
 static const char *b_flow_jumptable(uint64_t *ns)
 {
     uint64_t t0 = now_ns();
-    sink = dispatch(scaled(6000000), 42 + sink);
+    sink = dispatch(scaled(11000000), 42 + sink);
     *ns = now_ns() - t0;
     return 0;
 }
 
 static const char *b_flow_syscall(uint64_t *ns)
 {
-    long n = scaled(300000);
+    long n = scaled(500000);
     uint32_t s = 0;
     uint64_t t0 = now_ns();
     for (long i = 0; i < n; i++) s += syscall(SYS_getppid);
@@ -339,7 +339,7 @@ static const char *b_memory_load_sequential(uint64_t *ns)
 {
     const char *err = mem_init();
     if (err) return err;
-    long words = scaled(72L << 20);
+    long words = scaled(192L << 20);
     uint32_t s = 0;
     uint64_t t0 = now_ns();
     for (long done = 0; done < words; done += MEM_WORDS) {
@@ -356,7 +356,7 @@ static const char *b_memory_store_sequential(uint64_t *ns)
 {
     const char *err = mem_init();
     if (err) return err;
-    long words = scaled(144L << 20);
+    long words = scaled(192L << 20);
     uint64_t t0 = now_ns();
     for (long done = 0; done < words; done += MEM_WORDS) {
         long n = words - done < MEM_WORDS ? words - done : MEM_WORDS;
@@ -371,7 +371,7 @@ static const char *b_memory_load_random(uint64_t *ns)
 {
     const char *err = mem_init();
     if (err) return err;
-    long n = scaled(3000000);
+    long n = scaled(11000000);
     uint32_t x = 7, s = 0;
     const volatile uint32_t *p = mem;
     uint64_t t0 = now_ns();
@@ -388,7 +388,7 @@ static const char *b_memory_store_random(uint64_t *ns)
 {
     const char *err = mem_init();
     if (err) return err;
-    long n = scaled(12000000);
+    long n = scaled(22000000);
     uint32_t x = 11;
     volatile uint32_t *p = mem;
     uint64_t t0 = now_ns();
