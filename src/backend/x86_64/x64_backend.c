@@ -97,8 +97,9 @@ static void build_stubs(JitState *j)
         x64_pop(b, callee_saved[i]);
     x64_ret(b);
 
-    /* lookup: the interpreter's exit_lookup, with RSI = the block leaving. The successor's
-     * chain entry makes the budget and exit-request checks. */
+    /* lookup, called with RSI = the block leaving: the interpreter's exit_lookup. Returns in
+     * RAX where to jump: the successor's chain entry (which makes the budget and exit-request
+     * checks) or the exit. The caller jumps itself, so each exit has its own branch history. */
     x64_align(b, 16, 0);
     j->lookup_stub = b->pos;
     x64_mov_rm(b, false, X_RAX, envm(ENV_OFF(eip)));
@@ -122,9 +123,14 @@ static void build_stubs(JitState *j)
     x64_alu_rm(b, false, ALU_CMP, X_RAX,
                x64_mem(X_RCX, (int32_t) __builtin_offsetof(TranslationBlock, cs_base)));
     miss[3] = x64_jcc8(b, CC_NE);
-    x64_jmp_m(b, x64_mem(X_RCX, (int32_t) __builtin_offsetof(TranslationBlock, code)));
+    x64_mov_rm(b, true, X_RAX,
+               x64_mem(X_RCX, (int32_t) __builtin_offsetof(TranslationBlock, code)));
+    x64_ret(b);
     for (int k = 0; k < 4; k++)
         x64_patch_rel8(b, miss[k], b->pos);
+    size_t fail = x64_lea_rip(b, X_RAX);
+    x64_ret(b);
+    x64_patch_rel32(b, fail, b->pos);
     x64_mov_rr(b, true, X_RAX, X_RSI);
     x64_mov_ri64(b, X_RDX, (uint64_t)-1);
     x64_patch_rel32(b, x64_jmp32(b), j->exit_stub);
@@ -171,17 +177,9 @@ static void build_stubs(JitState *j)
             }
         }
         x64_align(b, 8, 0);
-        size_t table = b->pos;
+        j->cc_table[k] = b->pos;
         for (int op = 0; op < CC_OP_COUNT; op++)
             x64_u64(b, (uint64_t)(uintptr_t)(j->mem.rx + routine[op]));
-        x64_align(b, 16, 0);
-        j->cc_dispatch[k] = b->pos;
-        x64_alu_ri(b, false, ALU_CMP, X_RAX, CC_OP_COUNT);
-        size_t out = x64_jcc32(b, CC_AE);
-        x64_patch_rel32(b, x64_lea_rip(b, X_RCX), table);
-        x64_jmp_m(b, x64_mem_idx(X_RCX, X_RAX, 3, 0));
-        /* Out-of-range ops behave as CC_OP_EFLAGS. */
-        x64_patch_rel32(b, out, routine[CC_OP_EFLAGS]);
     }
 
     for (unsigned m = 0; m < NB_MMU_MODES; m++) {

@@ -491,6 +491,11 @@ void x64_jmp_m(X64Buf *b, X64Mem m)
     op_m(b, 0, 0xff, 4, m);
 }
 
+void x64_call_m(X64Buf *b, X64Mem m)
+{
+    op_m(b, 0, 0xff, 2, m);
+}
+
 size_t x64_jcc8(X64Buf *b, int cc)
 {
     x64_byte(b, (uint8_t)(0x70 + cc));

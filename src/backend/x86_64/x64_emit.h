@@ -139,6 +139,7 @@ size_t x64_call32(X64Buf *b);
 void x64_call_r(X64Buf *b, int r);
 void x64_jmp_r(X64Buf *b, int r);
 void x64_jmp_m(X64Buf *b, X64Mem m);
+void x64_call_m(X64Buf *b, X64Mem m);
 /* Short conditional jump: returns the offset of the rel8 field (x64_patch_rel8). */
 size_t x64_jcc8(X64Buf *b, int cc);
 size_t x64_jmp8(X64Buf *b);

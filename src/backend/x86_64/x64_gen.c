@@ -27,7 +27,7 @@ typedef struct Loc {
 } Loc;
 
 /* An out-of-line piece of code emitted after the body: a memory access slow path or a fault. */
-enum { COLD_LD, COLD_ST, COLD_RAISE, COLD_CC };
+enum { COLD_LD, COLD_ST, COLD_RAISE, COLD_CC, COLD_CC_C };
 typedef struct Cold {
     uint8_t kind, size, sign, mmu, vector;
     uint32_t cc_need;   /* COLD_CC: op in vector, flags wanted */
@@ -963,7 +963,7 @@ static void emit_cold(Gen *g, Cold *c)
     JitState *j = g->j;
     for (int k = 0; k < c->njcc; k++)
         x64_patch_rel32(B, c->jcc[k], B->pos);
-    if (c->kind != COLD_CC) emit_set_cur(g, c->token);
+    if (c->kind != COLD_CC && c->kind != COLD_CC_C) emit_set_cur(g, c->token);
     switch (c->kind) {
     case COLD_LD: {
         int si = jit_size_index(c->size);
@@ -984,6 +984,10 @@ static void emit_cold(Gen *g, Cold *c)
         x64_patch_rel32(B, x64_jmp32(B), c->ret);
         break;
     }
+    case COLD_CC_C: /* EAX = op, size = CF only */
+        x64_patch_rel32(B, x64_call32(B), j->cc_stub[c->size]);
+        x64_patch_rel32(B, x64_jmp32(B), c->ret);
+        break;
     case COLD_CC:
         x64_mov_ri32(B, X_RAX, c->vector);
         x64_patch_rel32(B, x64_call32(B), j->cc_stub[0]);
@@ -1160,8 +1164,16 @@ static void gen_cc_helper(Gen *g, const IrOp *op, int pos, bool cf_only)
             c->ret = g->b.pos;
         }
     } else {
+        /* Per-op routines through a table; out-of-range values are C's business. */
+        X64Buf *B = &g->b;
         emit_load(g, X_RAX, ccop);
-        x64_patch_rel32(&g->b, x64_call32(&g->b), g->j->cc_dispatch[cf_only]);
+        x64_alu_ri(B, false, ALU_CMP, X_RAX, CC_OP_COUNT);
+        Cold *c = new_cold(g, COLD_CC_C);
+        c->jcc[c->njcc++] = x64_jcc32(B, CC_AE);
+        c->size = cf_only;
+        x64_patch_rel32(B, x64_lea_rip(B, X_RCX), g->j->cc_table[cf_only]);
+        x64_call_m(B, x64_mem_idx(X_RCX, X_RAX, 3, 0));
+        c->ret = B->pos;
     }
     if (op->d) emit_store(g, loc(g, op->d), X_RAX);
 }
@@ -1284,7 +1296,8 @@ static void gen_op(Gen *g, const IrOp *op, int pos)
     case IR_GOTO_TB: gen_goto_tb(g, op); break;
     case IR_EXIT_LOOKUP:
         x64_mov_ri64(B, X_RSI, (uintptr_t)g->tb);
-        x64_patch_rel32(B, x64_jmp32(B), g->j->lookup_stub);
+        x64_patch_rel32(B, x64_call32(B), g->j->lookup_stub);
+        x64_jmp_r(B, X_RAX);
         break;
     case IR_EXIT:
         x64_mov_ri64(B, X_RAX, (uintptr_t)g->tb);
@@ -1363,6 +1376,11 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
     if (B->pos > g.code + JIT_BODY_OFFSET) abort(); /* JIT_BODY_OFFSET is too small */
     while (B->pos < g.code + JIT_BODY_OFFSET)
         x64_byte(B, 0x90);
+    /* The sampling profiler (-d prof) reads env->cur_tb asynchronously: keep it exact. */
+    if (LOG_ON(LOG_PROF)) {
+        x64_mov_ri64(B, X_RAX, (uintptr_t)tb);
+        x64_mov_mr(B, 8, envm(ENV_OFF(cur_tb)), X_RAX);
+    }
 
     for (int i = 0; i < ir->nops && !x64_full(B); i++) {
         const IrOp *op = &ir->ops[i];

@@ -61,14 +61,14 @@ typedef struct JitState {
     bool bmi2; /* the host has BMI2 (rorx) */
     /* Offsets of the shared stubs in the buffer. */
     size_t exit_stub;   /* RAX = block, RDX = slot: store guest registers, return to C */
-    size_t lookup_stub; /* RSI = block leaving: jump-cache lookup of env->eip, or exit */
+    size_t lookup_stub; /* RSI = block leaving -> RAX = where to jump (successor or exit) */
     size_t raise_stub;  /* ESI = vector: x86_raise_exception_err(env, vector, 0) */
     size_t ld_stub[NB_MMU_MODES][JIT_NSIZES]; /* EAX = address -> EAX = value */
     size_t st_stub[NB_MMU_MODES][JIT_NSIZES]; /* EAX = address, ECX = value */
     /* EAX = lazy-flags op -> EAX = x86_cc_compute (0) or x86_cc_compute_cf (1) of env->cc_*;
-     * every other register but RCX preserved. cc_stub calls C; cc_dispatch jumps through a
-     * table of generated per-op routines (falling back to cc_stub). */
-    size_t cc_stub[2], cc_dispatch[2];
+     * every other register but RCX preserved. cc_stub calls C; cc_table holds the addresses of
+     * generated routines per op (callers bound-check the op and call through it). */
+    size_t cc_stub[2], cc_table[2];
     uint64_t nblocks, ncode_bytes;
     FILE *perfmap; /* -d perfmap: /tmp/perf-PID.map */
 } JitState;
