@@ -15,7 +15,8 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-#define JIT_CODE_SIZE (64u << 20)
+size_t jit_code_size = 64u << 20;
+JitMemMode jit_mem_mode = JITMEM_DUAL;
 
 const int8_t jit_pinned[JIT_NPINNED] = {X_RBX, X_R12, X_R13, X_R14, X_R15, X_R8, X_R9, X_R10};
 const int8_t jit_tempregs[JIT_NTEMPREGS] = {X_RDX, X_RSI, X_RDI, X_R11};
@@ -252,7 +253,7 @@ static const TbBackendHooks jit_hooks = {
 static bool x64_attach(TbCache *c)
 {
     JitState *j = XNEW(JitState);
-    if (!jitmem_init(&j->mem, JIT_CODE_SIZE, JITMEM_DUAL)) {
+    if (!jitmem_init(&j->mem, jit_code_size, jit_mem_mode)) {
         free(j);
         return false;
     }

@@ -81,6 +81,11 @@ static inline int jit_size_index(unsigned size)
     return size == 1 ? 0 : size == 2 ? 1 : 2;
 }
 
+/* Size and W^X scheme of the code buffer of each CPU created from now on (tests shrink it to
+ * make flushes frequent, or select mprotect switching). */
+extern size_t jit_code_size;
+extern JitMemMode jit_mem_mode;
+
 /* EAX = the lazy flags of constant op (x86_cc_compute & need) using RCX; returns the rel32 of
  * a jump to take the C function instead, or 0 (see x64_gen.c). */
 size_t jit_emit_cc(X64Buf *b, unsigned op, uint32_t need);
