@@ -327,7 +327,7 @@ static bool interp_gen(TbCache *c, TranslationBlock *tb, const IrBlock *ir)
         memcpy(pos, L.insn_pos, sizeof(uint32_t) * L.ninsns);
         memcpy(off, L.insn_off, sizeof(uint16_t) * L.ninsns);
         memcpy(aux, L.insn_aux, L.ninsns);
-        memcpy(helpers, ir->helpers, sizeof(IrHelper *) * ir->nhelpers);
+        if (ir->nhelpers) memcpy(helpers, ir->helpers, sizeof(IrHelper *) * ir->nhelpers);
         tb->code = code;
         tb->insn_pos = pos;
         tb->insn_off = off;
