@@ -2,6 +2,9 @@
  * vol. 2, chapter 2 and appendix A; only the forms the code generator uses. */
 #include "backend/x86_64/x64_emit.h"
 
+/* Built on x86-64 hosts only, like the rest of the back end. */
+#if defined(__x86_64__)
+
 #include <assert.h>
 #include <string.h>
 
@@ -509,3 +512,7 @@ size_t x64_jmp8(X64Buf *b)
     x64_byte(b, 0);
     return b->pos - 1;
 }
+
+#else
+typedef int x64_emit_unused; /* ISO C wants a declaration in every translation unit */
+#endif
