@@ -1180,6 +1180,15 @@ static void gen_cc_helper(Gen *g, const IrOp *op, int pos, bool cf_only)
 
 /* ---- helper calls ---- */
 
+/* Front-end helpers whose only globals are the lazy flags (cc_*, eflags, df): they neither
+ * fault nor look at the guest general registers, so those need not go through env. Kept in
+ * step with cpu/x86/helpers (arith.c, misc.c); the lockstep tests compare against the
+ * interpreter, which keeps every global in env. */
+static bool helper_uses_gprs(const IrHelper *h)
+{
+    return h != &hlp_shift && h != &hlp_dshift && h != &hlp_set_ccflags && h != &hlp_get_eflags;
+}
+
 /* Sets ESI, EDX, ECX to helper arguments a, b, c whatever registers they live in. */
 static void emit_call_args(Gen *g, Loc a, Loc b, Loc c, bool has_a, bool has_b, bool has_c)
 {
@@ -1205,8 +1214,11 @@ static void gen_call(Gen *g, const IrOp *op, int pos)
         gen_cc_helper(g, op, pos, h == &hlp_cc_cf);
         return;
     }
-    bool reads = !(h->flags & IRH_NO_READ_G) || !(h->flags & IRH_NO_FAULT);
-    bool writes = !(h->flags & IRH_NO_WRITE_G);
+    /* Guest registers go to env if the helper may look at them (or fault), and come back if it
+     * may change them; the caller-saved ones (R8-R10) always make the round trip. */
+    bool gprs = helper_uses_gprs(h);
+    bool reads = gprs && (!(h->flags & IRH_NO_READ_G) || !(h->flags & IRH_NO_FAULT));
+    bool writes = gprs && !(h->flags & IRH_NO_WRITE_G);
     /* Temporaries living in caller-saved registers across the call. */
     int saved[JIT_NTEMPREGS];
     for (int k = 0; k < JIT_NTEMPREGS; k++) {
