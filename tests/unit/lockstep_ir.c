@@ -347,7 +347,17 @@ static int gen_block(IrBlock *b)
             pending_label = ir_new_label(b);
             label_at = i + 1 + (int)rnd_below(3);
             saved_npool = g.npool;
-            ir_brcond(b, (IrCond)rnd_below(IRC_COUNT), src(&g), src(&g), pending_label);
+            if (rnd_below(2)) {
+                ir_brcond(b, (IrCond)rnd_below(IRC_COUNT), src(&g), src(&g), pending_label);
+            } else {
+                /* dec/jnz-like: an ALU result, a flag store, a test of the result. */
+                static const IrOpc alu[] = {IR_ADD, IR_SUB, IR_AND, IR_OR, IR_XOR};
+                IrVar x = src(&g), y = src(&g), r = dst(&g);
+                ir_binop(b, alu[rnd_below(5)], r, x, y);
+                if (rnd_below(2)) ir_mov(b, ir_global(b, G_CC_DST), r);
+                ir_brcond(b, (IrCond)rnd_below(IRC_COUNT), r,
+                          ir_const(b, rnd_below(2) ? 0 : 0xffffffffu), pending_label);
+            }
         }
     }
     if (pending_label >= 0) ir_label(b, pending_label);

@@ -77,7 +77,9 @@ typedef struct Gen {
     uint16_t *insn_off;
     uint8_t *insn_aux;
     uint32_t jmp_site[2];
-    IrVar tlb_var; /* RCX holds the TLB entry offset for this address variable (or 0) */
+    IrVar tlb_var;   /* RCX holds the TLB entry offset for this address variable (or 0) */
+    IrVar flags_var; /* the host ZF and SF reflect this variable's value (or 0) */
+    bool flags_set;  /* the current op set flags_var */
     uint8_t tlb_mmu;
     bool has_pending_eip;
     uint32_t pending_eip;
@@ -502,7 +504,8 @@ static void arith_r(Gen *g, unsigned opc, int r, Loc s)
     }
 }
 
-static void gen_arith(Gen *g, const IrOp *op)
+/* Returns true if the host flags now reflect the 32-bit result d (ZF, SF as of a test). */
+static bool gen_arith(Gen *g, const IrOp *op)
 {
     Loc d = loc(g, op->d), a = loc(g, op->a), b = loc(g, op->b);
     unsigned opc = op->opc;
@@ -514,37 +517,39 @@ static void gen_arith(Gen *g, const IrOp *op)
             x64_lea(&g->b, false, d.reg, x64_mem(a.reg, (int32_t)b.imm));
         else
             x64_lea(&g->b, false, d.reg, x64_mem_idx(a.reg, b.reg, 0, 0));
-        return;
+        return false;
     }
+    bool flags = opc != IR_MUL; /* the last instruction is the ALU operation writing d */
     if (opc == IR_MUL && b.kind == L_IMM && d.kind == L_REG && a.kind != L_IMM) {
         if (a.kind == L_REG)
             x64_imul_rri(&g->b, d.reg, a.reg, (int32_t)b.imm);
         else
             x64_imul_rmi(&g->b, d.reg, envm(a.disp), (int32_t)b.imm);
-        return;
+        return false;
     }
     if (d.kind == L_REG) {
         if (loc_eq(d, b) && !loc_eq(d, a)) {
             if (comm) {
                 arith_r(g, opc, d.reg, a);
-                return;
+                return flags;
             }
             emit_load(g, X_RAX, a);
             arith_r(g, opc, X_RAX, b);
             emit_store(g, d, X_RAX);
-            return;
+            return flags;
         }
         emit_load(g, d.reg, a);
         arith_r(g, opc, d.reg, b);
-        return;
+        return flags;
     }
     if (loc_eq(d, a) && b.kind != L_MEM && opc != IR_MUL) {
         alu_m(g, alu_of(opc), d.disp, b);
-        return;
+        return flags;
     }
     emit_load(g, X_RAX, a);
     arith_r(g, opc, X_RAX, b);
     emit_store(g, d, X_RAX);
+    return flags;
 }
 
 static void gen_mulh(Gen *g, const IrOp *op)
@@ -755,9 +760,26 @@ static void gen_movcond(Gen *g, const IrOp *op)
     x64_patch_rel8(&g->b, at, g->b.pos);
 }
 
+/* The x86 condition testing "v cond c" from the flags an ALU operation left for v, or -1. */
+static int fused_cc(const Gen *g, const IrOp *op)
+{
+    if (!g->flags_var || op->a != g->flags_var || !ir_is_const(g->ir, op->b)) return -1;
+    uint32_t c = ir_const_value(g->ir, op->b);
+    switch (op->cond) {
+    case IRC_TSTEQ: return c == 0xffffffffu ? CC_E : -1;
+    case IRC_TSTNE: return c == 0xffffffffu ? CC_NE : -1;
+    case IRC_EQ: return c == 0 ? CC_E : -1;
+    case IRC_NE: return c == 0 ? CC_NE : -1;
+    case IRC_LT: return c == 0 ? CC_S : -1; /* sign alone: OF of the operation is not 0 */
+    case IRC_GE: return c == 0 ? CC_NS : -1;
+    default: return -1;
+    }
+}
+
 static void gen_brcond(Gen *g, const IrOp *op)
 {
-    int cc = emit_cmp(g, op->cond, loc(g, op->a), loc(g, op->b));
+    int cc = fused_cc(g, op);
+    if (cc < 0) cc = emit_cmp(g, op->cond, loc(g, op->a), loc(g, op->b));
     add_fixup(g, x64_jcc32(&g->b, cc), op->imm);
 }
 
@@ -1277,7 +1299,10 @@ static void gen_op(Gen *g, const IrOp *op, int pos)
     case IR_MUL:
     case IR_AND:
     case IR_OR:
-    case IR_XOR: gen_arith(g, op); break;
+    case IR_XOR:
+        g->flags_var = gen_arith(g, op) ? op->d : 0;
+        g->flags_set = true;
+        break;
     case IR_MULHU:
     case IR_MULHS: gen_mulh(g, op); break;
     case IR_SHL:
@@ -1412,7 +1437,11 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
             continue;
         }
         bool keep = keeps_tlb_index(op) && !(op->d && op->d == g.tlb_var);
+        /* Host flags survive only moves (and ops without code) that leave their variable. */
+        bool keep_flags = (op->opc == IR_MOV && op->d != g.flags_var) || op->opc == IR_NOP;
+        g.flags_set = false;
         gen_op(&g, op, i);
+        if (!g.flags_set && !keep_flags) g.flags_var = 0;
         if (!keep && op->opc != IR_LD && op->opc != IR_ST) g.tlb_var = 0;
     }
     x64_byte(B, 0xcc); /* the last op is an exit: never reached */
