@@ -87,7 +87,7 @@ extern size_t jit_code_size;
 extern JitMemMode jit_mem_mode;
 
 /* EAX = the lazy flags of constant op (x86_cc_compute & need) using RCX; returns the rel32 of
- * a jump to take the C function instead, or 0 (see x64_gen.c). */
+ * a jump to take the C function instead, or 0 (x64_flags.c). */
 size_t jit_emit_cc(X64Buf *b, unsigned op, uint32_t need);
 
 /* Generates tb's code at j->pos; false if the buffer (or the arena) is full. */
