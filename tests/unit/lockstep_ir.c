@@ -43,6 +43,14 @@ static uint32_t h_ro_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
     return s + env->cc_dst;
 }
 
+/* Writes a guest register without reading any. */
+static uint32_t h_wo_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
+{
+    CPUX86State *env = opaque;
+    env->regs[b & 7] = a;
+    return c;
+}
+
 static uint32_t h_raise_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
 {
     if ((a & 15) == 5) x86_raise_exception_err(opaque, EXCP_GP, 0);
@@ -53,6 +61,7 @@ static const IrHelper h_pure = {h_pure_fn, "pure", IRH_PURE};
 static const IrHelper h_rw = {h_rw_fn, "rw", IRH_NO_FAULT};
 static const IrHelper h_ro = {h_ro_fn, "ro", IRH_NO_WRITE_G | IRH_NO_FAULT};
 static const IrHelper h_raise = {h_raise_fn, "raise", IRH_NO_WRITE_G};
+static const IrHelper h_wo = {h_wo_fn, "wo", IRH_NO_READ_G | IRH_NO_FAULT};
 
 /* ---- two CPUs ---- */
 
@@ -273,8 +282,8 @@ static void gen_op(Gen *g)
         break;
     }
     case 10: {
-        static const IrHelper *const hs[] = {&h_pure,  &h_rw,          &h_ro,
-                                             &h_raise, &hlp_cc_eflags, &hlp_cc_cf};
+        static const IrHelper *const hs[] = {&h_pure,        &h_rw,      &h_ro, &h_raise,
+                                             &hlp_cc_eflags, &hlp_cc_cf, &h_wo};
         const IrHelper *h = hs[rnd_below(sizeof hs / sizeof hs[0])];
         IrVar a = src(g), c = src(g), v = src(g);
         if (h == &hlp_cc_eflags || h == &hlp_cc_cf) {

@@ -77,9 +77,10 @@ typedef struct Gen {
     uint16_t *insn_off;
     uint8_t *insn_aux;
     uint32_t jmp_site[2];
-    IrVar tlb_var;   /* RCX holds the TLB entry offset for this address variable (or 0) */
-    IrVar flags_var; /* the host ZF and SF reflect this variable's value (or 0) */
-    bool flags_set;  /* the current op set flags_var */
+    IrVar tlb_var;        /* RCX holds the TLB entry offset for this address variable (or 0) */
+    IrVar flags_var;      /* the host ZF and SF reflect this variable's value (or 0) */
+    uint8_t pinned_clean; /* bit i: env->regs[i] equals guest register i's host register */
+    bool flags_set;       /* the current op set flags_var */
     uint8_t tlb_mmu;
     bool has_pending_eip;
     uint32_t pending_eip;
@@ -465,10 +466,13 @@ static void add_fixup(Gen *g, size_t at, uint32_t label)
     g->fix[g->nfix++] = (Fixup){at, label};
 }
 
-static void emit_store_pinned(X64Buf *b, int from, int to)
+/* Stores guest registers from..to-1 whose env copy may be stale, and notes them clean. */
+static void store_dirty_pinned(Gen *g, int from, int to)
 {
-    for (int i = from; i < to; i++)
-        x64_mov_mr(b, 4, envm(4 * i), jit_pinned[i]);
+    for (int i = from; i < to; i++) {
+        if (!(g->pinned_clean & (1u << i))) x64_mov_mr(&g->b, 4, envm(4 * i), jit_pinned[i]);
+        g->pinned_clean |= (uint8_t)(1u << i);
+    }
 }
 
 static void emit_load_pinned(X64Buf *b, int from, int to)
@@ -1119,8 +1123,9 @@ static void gen_call(Gen *g, const IrOp *op, int pos)
     /* Guest registers go to env if the helper may look at them (or fault), and come back if it
      * may change them; the caller-saved ones (R8-R10) always make the round trip. */
     bool gprs = helper_uses_gprs(h);
-    bool reads = gprs && (!(h->flags & IRH_NO_READ_G) || !(h->flags & IRH_NO_FAULT));
     bool writes = gprs && !(h->flags & IRH_NO_WRITE_G);
+    /* Reloading after a writing helper needs env current even if it reads nothing. */
+    bool reads = gprs && (!(h->flags & IRH_NO_READ_G) || !(h->flags & IRH_NO_FAULT) || writes);
     /* Temporaries living in caller-saved registers across the call. */
     int saved[JIT_NTEMPREGS];
     for (int k = 0; k < JIT_NTEMPREGS; k++) {
@@ -1136,7 +1141,7 @@ static void gen_call(Gen *g, const IrOp *op, int pos)
             }
         }
     }
-    emit_store_pinned(B, reads ? 0 : JIT_NCALLEE_PINNED, JIT_NPINNED);
+    store_dirty_pinned(g, reads ? 0 : JIT_NCALLEE_PINNED, JIT_NPINNED);
     emit_set_cur(g, token(g));
     emit_call_args(g, loc(g, op->a), loc(g, op->b), loc(g, op->c), op->a != 0, op->b != 0,
                    op->c != 0);
@@ -1322,6 +1327,15 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
         g.flags_set = false;
         gen_op(&g, op, i);
         if (!g.flags_set && !keep_flags) g.flags_var = 0;
+        /* A write to a guest register makes its env copy stale; so may any path joining here. */
+        IrVar in[3];
+        int nin;
+        bool def;
+        ir_op_uses(op, in, &nin, &def);
+        if (op->opc == IR_LABEL)
+            g.pinned_clean = 0;
+        else if (def && ir_is_global(ir, op->d) && ir->vars[op->d].slot < JIT_NPINNED)
+            g.pinned_clean &= (uint8_t) ~(1u << ir->vars[op->d].slot);
         if (!keep && op->opc != IR_LD && op->opc != IR_ST) g.tlb_var = 0;
     }
     x64_byte(B, 0xcc); /* the last op is an exit: never reached */
