@@ -26,7 +26,8 @@ typedef struct Loc {
     uint32_t imm;
 } Loc;
 
-/* An out-of-line piece of code emitted after the body: a memory access slow path or a fault. */
+/* An out-of-line piece of code emitted after the body: a memory access slow path, a fault, or
+ * lazy flags computed in C. */
 enum { COLD_LD, COLD_ST, COLD_RAISE, COLD_CC, COLD_CC_C };
 typedef struct Cold {
     uint8_t kind, size, sign, mmu, vector;
@@ -84,7 +85,6 @@ typedef struct Gen {
     uint8_t tlb_mmu;
     bool has_pending_eip;
     uint32_t pending_eip;
-    bool overflow;
 } Gen;
 
 /* ---- live ranges and register allocation ---- */
@@ -1163,6 +1163,8 @@ static void gen_goto_tb(Gen *g, const IrOp *op)
     /* The rel32 is 4-aligned so that patching it is a single atomic store. */
     x64_align(B, 4, 3);
     size_t at = x64_jmp32(B); /* unchained: continues right below */
+    /* The translator emits each slot once; a second exit of the same slot would simply never
+     * be chained (tb_chain patches the site recorded last). */
     g->jmp_site[slot] = (uint32_t)(at - g->code);
     if (g->has_pending_eip) {
         x64_mov_mi(B, 4, envm(ENV_OFF(eip)), (int32_t)g->pending_eip);
