@@ -216,7 +216,7 @@ static void gen_op(Gen *g)
                                    IR_XOR, IR_SHL, IR_SHR, IR_SAR,   IR_ROL,   IR_ROR};
     static const IrOpc unops[] = {IR_NEG,    IR_NOT,   IR_SEXT8, IR_SEXT16, IR_ZEXT8,
                                   IR_ZEXT16, IR_BSWAP, IR_CTZ,   IR_CLZ,    IR_MOV};
-    switch (rnd_below(14)) {
+    switch (rnd_below(15)) {
     case 0:
     case 1:
     case 2: {
@@ -279,6 +279,17 @@ static void gen_op(Gen *g)
         IrVar lo = rnd_below(2) ? ir_const(b, rnd_below(4) ? 0 : interesting()) : src(g);
         IrVar hi = rnd_below(2) ? ir_const(b, rnd_below(4) ? 0xffffffff : interesting()) : src(g);
         ir_chkrange(b, off, lo, hi, 1 << rnd_below(3), EXCP_GP);
+        break;
+    }
+    case 11: {
+        /* Rotates and shifts through the flags helper, as the translator emits them. */
+        static const unsigned sizes[] = {1, 2, 4};
+        unsigned kind = rnd_below(4) ? rnd_below(2) : rnd_below(8);
+        IrVar count = rnd_below(4) ? ir_const(b, rnd_below(40)) : src(g);
+        IrVar x = src(g);
+        if (rnd_below(2)) ir_movi(b, ir_global(b, G_CC_OP), rnd_below(CC_OP_COUNT));
+        ir_call(b, &hlp_shift, rnd_below(8) ? dst(g) : 0, x, count,
+                ir_const(b, kind | sizes[rnd_below(3)] << 8));
         break;
     }
     case 10: {

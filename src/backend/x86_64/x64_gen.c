@@ -1056,6 +1056,21 @@ static uint32_t cc_need(const Gen *g, const IrOp *op, int pos)
 }
 
 /* The lazy-flags helpers read only env->cc_* (never pinned): no guest register is stored. */
+/* EAX = the lazy flags (x86_cc_compute, or its CF with cf_only) for the op in ccop. */
+static void emit_cc_dynamic(Gen *g, Loc ccop, bool cf_only)
+{
+    /* Per-op routines through a table; out-of-range values are C's business. */
+    X64Buf *B = &g->b;
+    emit_load(g, X_RAX, ccop);
+    x64_alu_ri(B, false, ALU_CMP, X_RAX, CC_OP_COUNT);
+    Cold *c = new_cold(g, COLD_CC_C);
+    c->jcc[c->njcc++] = x64_jcc32(B, CC_AE);
+    c->size = cf_only;
+    x64_patch_rel32(B, x64_lea_rip(B, X_RCX), g->j->cc_table[cf_only]);
+    x64_call_m(B, x64_mem_idx(X_RCX, X_RAX, 3, 0));
+    c->ret = B->pos;
+}
+
 static void gen_cc_helper(Gen *g, const IrOp *op, int pos, bool cf_only)
 {
     Loc ccop = loc(g, op->a);
@@ -1070,18 +1085,70 @@ static void gen_cc_helper(Gen *g, const IrOp *op, int pos, bool cf_only)
             c->ret = g->b.pos;
         }
     } else {
-        /* Per-op routines through a table; out-of-range values are C's business. */
-        X64Buf *B = &g->b;
-        emit_load(g, X_RAX, ccop);
-        x64_alu_ri(B, false, ALU_CMP, X_RAX, CC_OP_COUNT);
-        Cold *c = new_cold(g, COLD_CC_C);
-        c->jcc[c->njcc++] = x64_jcc32(B, CC_AE);
-        c->size = cf_only;
-        x64_patch_rel32(B, x64_lea_rip(B, X_RCX), g->j->cc_table[cf_only]);
-        x64_call_m(B, x64_mem_idx(X_RCX, X_RAX, 3, 0));
-        c->ret = B->pos;
+        emit_cc_dynamic(g, ccop, cf_only);
     }
     if (op->d) emit_store(g, loc(g, op->d), X_RAX);
+}
+
+/* hlp_shift (cpu/x86/helpers/arith.c) for ROL and ROR by a constant count, which the translator
+ * leaves to the helper: d = the rotated operand; CF and OF replaced in the current flags, which
+ * become CC_OP_EFLAGS. A zero count changes nothing but masks the operand. Returns false for
+ * the other forms (they call the helper). */
+static bool gen_rotate(Gen *g, const IrOp *op)
+{
+    const IrBlock *ir = g->ir;
+    if (!op->b || !op->c || !ir_is_const(ir, op->b) || !ir_is_const(ir, op->c)) return false;
+    uint32_t packed = ir_const_value(ir, op->c), count = ir_const_value(ir, op->b) & 31;
+    unsigned kind = packed & 7, size = packed >> 8;
+    if (kind > 1 || (size != 1 && size != 2 && size != 4)) return false;
+    X64Buf *B = &g->b;
+    unsigned bits = size * 8;
+    Loc a = loc(g, op->a);
+    X64Mem res = envm(SAVE_SLOT(0)); /* free outside helper calls */
+    /* The operand, masked to its size, in RCX. */
+    emit_load(g, X_RCX, a);
+    if (size < 4) x64_movzx_rr(B, (int)size, X_RCX, X_RCX);
+    if (count == 0) {
+        if (op->d) emit_store(g, loc(g, op->d), X_RCX);
+        return true;
+    }
+    x64_mov_mr(B, 4, res, X_RCX);
+    emit_cc_dynamic(g, (Loc){L_MEM, -1, ENV_OFF(cc_op), 0}, false);
+    x64_alu_ri(B, false, ALU_AND, X_RAX, (int32_t) ~(CF_MASK | OF_MASK));
+    /* Rotating a narrow operand replicated across 32 bits leaves its own rotation below. */
+    unsigned n = count % bits;
+    x64_mov_rm(B, false, X_RCX, res);
+    if (size < 4) x64_imul_rri(B, X_RCX, X_RCX, size == 1 ? 0x01010101 : 0x00010001);
+    if (n) x64_shift_ri(B, false, kind == 0 ? SH_ROL : SH_ROR, X_RCX, n);
+    if (size < 4) x64_movzx_rr(B, (int)size, X_RCX, X_RCX);
+    x64_mov_mr(B, 4, res, X_RCX);
+    /* ROL: CF = bit 0, OF = top ^ CF. ROR: CF = top bit, OF = top ^ the bit below it. */
+    if (kind == 0) {
+        x64_alu_ri(B, false, ALU_AND, X_RCX, 1);
+    } else {
+        x64_shift_ri(B, false, SH_SHR, X_RCX, bits - 1);
+        x64_alu_ri(B, false, ALU_AND, X_RCX, 1);
+    }
+    x64_alu_rr(B, false, ALU_OR, X_RAX, X_RCX);
+    x64_mov_rm(B, false, X_RCX, res);
+    if (kind == 0) {
+        x64_shift_ri(B, false, SH_SHR, X_RCX, bits - 1);
+        x64_alu_rm(B, false, ALU_XOR, X_RCX, res);
+    } else {
+        x64_shift_ri(B, false, SH_SHR, X_RCX, 1);
+        x64_alu_rm(B, false, ALU_XOR, X_RCX, res);
+        x64_shift_ri(B, false, SH_SHR, X_RCX, bits - 2);
+    }
+    x64_alu_ri(B, false, ALU_AND, X_RCX, 1);
+    x64_shift_ri(B, false, SH_SHL, X_RCX, 11);
+    x64_alu_rr(B, false, ALU_OR, X_RAX, X_RCX);
+    x64_mov_mr(B, 4, envm(ENV_OFF(cc_src)), X_RAX);
+    x64_mov_mi(B, 4, envm(ENV_OFF(cc_op)), CC_OP_EFLAGS);
+    if (op->d) {
+        x64_mov_rm(B, false, X_RAX, res);
+        emit_store(g, loc(g, op->d), X_RAX);
+    }
+    return true;
 }
 
 /* ---- helper calls ---- */
@@ -1120,6 +1187,7 @@ static void gen_call(Gen *g, const IrOp *op, int pos)
         gen_cc_helper(g, op, pos, h == &hlp_cc_cf);
         return;
     }
+    if (h == &hlp_shift && gen_rotate(g, op)) return;
     /* Guest registers go to env if the helper may look at them (or fault), and come back if it
      * may change them; the caller-saved ones (R8-R10) always make the round trip. */
     bool gprs = helper_uses_gprs(h);
