@@ -50,8 +50,8 @@ static int run_one(bool protected_mode, bool jit)
         env->eip = rnd() & 0xffff;
     }
     int slices = 0;
-    for (; slices < 50; slices++) {
-        env->slice_budget = env->budget = 2000;
+    for (; slices < 20; slices++) {
+        env->slice_budget = env->budget = 500;
         int r = x86_cpu_exec(env);
         env->icount += (uint64_t)(int64_t)(env->slice_budget - env->budget);
         env->slice_budget = env->budget = 0;
@@ -75,15 +75,15 @@ static int run_one(bool protected_mode, bool jit)
 
 TEST(random_code_protected_mode)
 {
-    for (int i = 0; i < 150; i++) CHECK_EQ(run_one(true, false), 50);
+    for (int i = 0; i < 150; i++) CHECK_EQ(run_one(true, false), 20);
 }
 
 TEST(random_code_real_mode)
 {
-    for (int i = 0; i < 150; i++) CHECK_EQ(run_one(false, false), 50);
+    for (int i = 0; i < 150; i++) CHECK_EQ(run_one(false, false), 20);
 }
 
 TEST(random_code_jit)
 {
-    for (int i = 0; i < 150; i++) CHECK_EQ(run_one(i & 1, true), 50);
+    for (int i = 0; i < 150; i++) CHECK_EQ(run_one(i & 1, true), 20);
 }

@@ -589,7 +589,9 @@ bool x86_translate_block(CPUX86State *env, TranslationBlock *tb)
     while (dc->end == DISAS_NEXT) {
         bool stop;
         int len = fetch_decode(dc, &f, ninsns == 0, &stop);
-        if (stop || b->nvars > 60000 - 400 || b->nops > 4000) {
+        /* Stay well inside the back ends' limits (temporaries live in X86_TEMP_SLOTS slots); one
+         * instruction needs at most a few hundred variables (ENTER with nesting level 31). */
+        if (stop || b->nvars - b->nglobals > X86_TEMP_SLOTS - 512 || b->nops > 4000) {
             dc->next_pc = dc->pc;
             gen_jmp(dc, dc->pc, 1);
             break;
