@@ -159,6 +159,10 @@ int x86_cpu_exec(CPUX86State *env)
         env->cur_tb = NULL;
         env->cur_pos = NULL;
         if (env->interrupt_request & INT_REQ_RESET) return X86_EXIT_SHUTDOWN;
+        /* A delivery counts as an instruction, so a guest stuck faulting in a loop (a handler
+         * that faults on its first instruction) still uses up its slice and lets timers and
+         * the user in. */
+        env->budget--;
         x86_deliver_pending_exception(env);
         if (env->interrupt_request & INT_REQ_RESET) return X86_EXIT_SHUTDOWN;
     }
