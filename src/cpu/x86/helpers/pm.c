@@ -456,6 +456,31 @@ static void far_real(CPUX86State *env, uint16_t sel, uint32_t offset)
     env->eip = offset;
 }
 
+/* A far JMP/CALL to a system descriptor: checks its DPL and presence, performs the task
+ * switch for a TSS or task gate (returns true), and otherwise makes sure it is a call gate. */
+static bool far_system_target(CPUX86State *env, uint16_t sel, Desc d, int source,
+                              uint32_t next_eip)
+{
+    int cpl = x86_cpl(env), type = desc_type(d);
+    if (desc_dpl(d) < cpl || desc_dpl(d) < (int)(sel & 3))
+        x86_raise_exception_err(env, EXCP_GP, sel & 0xfffc);
+    if (!desc_present(d)) x86_raise_exception_err(env, EXCP_NP, sel & 0xfffc);
+    if (type == 1 || type == 9) {
+        task_switch(env, sel, d, source, next_eip);
+        return true;
+    }
+    if (type == 5) {
+        uint16_t tsel = d.lo >> 16;
+        Desc t;
+        if ((tsel & 4) || !load_desc(env, tsel, &t) || desc_is_seg(t) || (desc_type(t) & ~8) != 1)
+            x86_raise_exception_err(env, EXCP_GP, tsel & 0xfffc);
+        task_switch(env, tsel, t, source, next_eip);
+        return true;
+    }
+    if (type != 4 && type != 12) x86_raise_exception_err(env, EXCP_GP, sel & 0xfffc);
+    return false;
+}
+
 static uint32_t hlp_ljmp_fn(void *opaque, uint32_t sel, uint32_t offset, uint32_t next_eip)
 {
     CPUX86State *env = opaque;
@@ -477,23 +502,8 @@ static uint32_t hlp_ljmp_fn(void *opaque, uint32_t sel, uint32_t offset, uint32_
         x86_update_hflags(env);
         return 0;
     }
+    if (far_system_target(env, sel, d, TS_JMP, next_eip)) return 0;
     int type = desc_type(d);
-    if (desc_dpl(d) < cpl || desc_dpl(d) < (int)(sel & 3))
-        x86_raise_exception_err(env, EXCP_GP, sel & 0xfffc);
-    if (!desc_present(d)) x86_raise_exception_err(env, EXCP_NP, sel & 0xfffc);
-    if (type == 1 || type == 9) {
-        task_switch(env, sel, d, TS_JMP, next_eip);
-        return 0;
-    }
-    if (type == 5) {
-        uint16_t tsel = d.lo >> 16;
-        Desc t;
-        if ((tsel & 4) || !load_desc(env, tsel, &t) || desc_is_seg(t) || (desc_type(t) & ~8) != 1)
-            x86_raise_exception_err(env, EXCP_GP, tsel & 0xfffc);
-        task_switch(env, tsel, t, TS_JMP, next_eip);
-        return 0;
-    }
-    if (type != 4 && type != 12) x86_raise_exception_err(env, EXCP_GP, sel & 0xfffc);
     uint16_t csel = d.lo >> 16;
     uint32_t goff = type == 12 ? (d.lo & 0xffff) | (d.hi & 0xffff0000u) : d.lo & 0xffff;
     if ((csel & ~3u) == 0) x86_raise_exception_err(env, EXCP_GP, 0);
@@ -544,23 +554,8 @@ static uint32_t hlp_lcall_fn(void *opaque, uint32_t sel_size, uint32_t offset, u
         x86_update_hflags(env);
         return 0;
     }
+    if (far_system_target(env, sel, d, TS_CALL, next_eip)) return 0;
     int type = desc_type(d);
-    if (desc_dpl(d) < cpl || desc_dpl(d) < (int)(sel & 3))
-        x86_raise_exception_err(env, EXCP_GP, sel & 0xfffc);
-    if (!desc_present(d)) x86_raise_exception_err(env, EXCP_NP, sel & 0xfffc);
-    if (type == 1 || type == 9) {
-        task_switch(env, sel, d, TS_CALL, next_eip);
-        return 0;
-    }
-    if (type == 5) {
-        uint16_t tsel = d.lo >> 16;
-        Desc t;
-        if ((tsel & 4) || !load_desc(env, tsel, &t) || desc_is_seg(t) || (desc_type(t) & ~8) != 1)
-            x86_raise_exception_err(env, EXCP_GP, tsel & 0xfffc);
-        task_switch(env, tsel, t, TS_CALL, next_eip);
-        return 0;
-    }
-    if (type != 4 && type != 12) x86_raise_exception_err(env, EXCP_GP, sel & 0xfffc);
     int gsize = type == 12 ? 4 : 2;
     uint16_t csel = d.lo >> 16;
     uint32_t goff = type == 12 ? (d.lo & 0xffff) | (d.hi & 0xffff0000u) : d.lo & 0xffff;
