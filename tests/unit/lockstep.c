@@ -287,6 +287,8 @@ static int run_programs(const char *build, const char *pattern, const char *pref
         char name[160];
         snprintf(name, sizeof name, "%s.%.*s", prefix, (int)(strlen(base) - 4), base);
         if (filter && !strstr(name, filter)) continue;
+        /* The CPUID backdoor hands the guest host time, which differs between the two runs. */
+        if (!strcmp(base, "backdoor.elf")) continue;
         (*found)++;
         failures += !lockstep(path, name);
     }
