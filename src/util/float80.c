@@ -120,10 +120,6 @@ F80Unpacked f80i_unpack(Float80 a)
     return u;
 }
 
-F80Ctx f80_ctx_from_fcw(uint16_t fcw)
-{
-    return (F80Ctx){.rc = fcw >> 10 & 3, .pc = fcw >> 8 & 3, .unmasked = ~fcw & 0x3f};
-}
 
 int f80i_prec(const F80Ctx *c)
 {

@@ -58,8 +58,18 @@ typedef struct F80Ctx {
     uint8_t c1;
 } F80Ctx;
 
-/* Context from a control word (RC, PC, masks); exc and c1 cleared. */
-F80Ctx f80_ctx_from_fcw(uint16_t fcw);
+/* Context from a control word (RC, PC, masks); exc and c1 cleared. Inline: built in registers
+ * at the call site rather than returned through memory (a store-forwarding stall otherwise). */
+static inline F80Ctx f80_ctx_from_fcw(uint16_t fcw)
+{
+    F80Ctx c;
+    c.rc = (uint8_t)(fcw >> 10 & 3);
+    c.pc = (uint8_t)(fcw >> 8 & 3);
+    c.unmasked = (uint8_t)(~fcw & 0x3f);
+    c.exc = 0;
+    c.c1 = 0;
+    return c;
+}
 
 /* --- Encodings ------------------------------------------------------------------------------- */
 

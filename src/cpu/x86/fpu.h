@@ -50,7 +50,7 @@ static inline uint32_t x86_fpu_insn_desc(const X86Insn *in, unsigned mmu_idx)
 /* hlp_fwait(env): WAIT/FWAIT. hlp_fxsave / hlp_fxrstor(env, lin, mmu_idx): FXSAVE/FXRSTOR of
  * the 512-byte image at lin (checked against the segment limit by the caller). All may fault
  * and read or write guest state; #NM is the translator's. */
-extern const IrHelper hlp_fpu, hlp_fwait, hlp_fxsave, hlp_fxrstor;
+extern const IrHelper hlp_fpu, hlp_fpu_local, hlp_fwait, hlp_fxsave, hlp_fxrstor;
 
 /* FERR#: called with level 1 when an unmasked x87 exception is pending while CR0.NE = 0 (the PC
  * routes it to IRQ13) and with 0 when the exception flags are cleared. One handler per CPU. */

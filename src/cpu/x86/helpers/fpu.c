@@ -323,52 +323,8 @@ static Float80 read_src(CPUX86State *env, const FpuInsn *in, uint8_t *exc)
 
 enum { AR_ADD, AR_MUL, AR_SUB, AR_SUBR, AR_DIV, AR_DIVR };
 
-#if defined(__x86_64__) || defined(__i386__)
-/* On an x86 host the host's own x87 computes the common case: with every exception masked and
- * the guest's rounding and precision control it gives the bits the software path gives (both
- * match the host, see tests/unit/float80.c). Only results that raised nothing but PE are taken;
- * anything else (invalid, denormal, zero divide, overflow, underflow) is left to the software
- * path, which also produces the exact flag behaviour. */
-#define HOST_X87_OP(insn)                                                                          \
-    __asm__ volatile("fnstcw %[old]\n\tfnclex\n\tfldcw %[cw]\n\tfldt %[y]\n\tfldt %[x]\n\t" insn    \
-                     " %%st(1), %%st\n\tfstpt %[r]\n\tfstp %%st(0)\n\tfnstsw %[sw]\n\tfnclex\n\t"    \
-                     "fldcw %[old]"                                                               \
-                     : [r] "=m"(r), [sw] "=m"(sw), [old] "=m"(old)                                \
-                     : [x] "m"(x), [y] "m"(y), [cw] "m"(cw)                                       \
-                     : "memory")
-
-static bool host_arith(unsigned kind, Float80 x, Float80 y, uint16_t fcw, Float80 *out,
-                       uint16_t *status)
+static Float80 arith(F80Ctx *c, unsigned kind, Float80 x, Float80 y)
 {
-    Float80 r = {0, 0};
-    uint16_t sw = 0, old = 0, cw = fcw | 0x3f;
-    switch (kind) {
-    case AR_ADD: HOST_X87_OP("fadd"); break;
-    case AR_MUL: HOST_X87_OP("fmul"); break;
-    case AR_SUB: HOST_X87_OP("fsub"); break;
-    case AR_SUBR: HOST_X87_OP("fsubr"); break;
-    case AR_DIV: HOST_X87_OP("fdiv"); break;
-    default: HOST_X87_OP("fdivr"); break;
-    }
-    if (sw & 0x1f) return false;
-    *out = r;
-    *status = sw;
-    return true;
-}
-#undef HOST_X87_OP
-#endif
-
-static Float80 arith(F80Ctx *c, unsigned kind, Float80 x, Float80 y, uint16_t fcw)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    Float80 r;
-    uint16_t sw;
-    if (host_arith(kind, x, y, fcw, &r, &sw)) {
-        c->exc |= sw & F80_PE;
-        c->c1 = (sw >> 9) & 1;
-        return r;
-    }
-#endif
     switch (kind) {
     case AR_ADD: return f80_add(c, x, y);
     case AR_MUL: return f80_mul(c, x, y);
@@ -397,7 +353,7 @@ static void op_arith(CPUX86State *env, const FpuInsn *in, unsigned kind, bool po
     if (!in->mem) y = st_get(f, s);
     F80Ctx c = f80_ctx_from_fcw(f->fcw);
     Float80 x = st_get(f, d);
-    Float80 r = arith(&c, kind, x, y, f->fcw);
+    Float80 r = arith(&c, kind, x, y);
     merge_load_exc(&c, load_exc, x);
     if (!arith_done(f, &c)) return;
     st_set(f, d, r);
@@ -1191,6 +1147,8 @@ static uint32_t hlp_fxrstor_fn(void *opaque, uint32_t lin, uint32_t mmu, uint32_
 }
 
 const IrHelper hlp_fpu = {hlp_fpu_fn, "fpu", 0};
+/* The same for instructions that neither read nor write general registers or EFLAGS. */
+const IrHelper hlp_fpu_local = {hlp_fpu_fn, "fpu_local", IRH_NO_READ_G | IRH_NO_WRITE_G};
 const IrHelper hlp_fwait = {hlp_fwait_fn, "fwait", 0};
 const IrHelper hlp_fxsave = {hlp_fxsave_fn, "fxsave", 0};
 const IrHelper hlp_fxrstor = {hlp_fxrstor_fn, "fxrstor", 0};

@@ -86,7 +86,11 @@ bool translate_x87(DisasContext *dc)
     /* The helper reads EFLAGS through the lazy state (FCMOVcc) or may leave it untouched after
      * an unmasked exception (FCOMI): either way env->cc_op must be current. */
     if (flags_out || fpu_reads_eflags(in->fop)) gen_sync_cc_op(dc);
-    gen_helper(dc, &hlp_fpu, 0, lin, tcg_const(dc, desc), tcg_const(dc, dc->pc));
+    /* Most x87 instructions touch only the FPU state: the back ends need not reload guest
+     * registers after them. FNSTSW AX, FCOMI and FCMOVcc use the general state. */
+    bool touches_globals = flags_out || fpu_reads_eflags(in->fop) || in->fop == F_NSTSW_AX;
+    gen_helper(dc, touches_globals ? &hlp_fpu : &hlp_fpu_local, 0, lin, tcg_const(dc, desc),
+               tcg_const(dc, dc->pc));
     if (flags_out) dc->cc_op = CC_OP_DYNAMIC;
     return true;
 }
