@@ -192,10 +192,52 @@ static void gen_imul_n(DisasContext *dc)
 
 static void gen_div(DisasContext *dc, bool is_signed)
 {
-    IrVar src = gen_operand(dc, &dc->insn.op[0]);
+    IrBlock *b = dc->b;
+    IrVar src = snap(dc, gen_operand(dc, &dc->insn.op[0]));
+    int size = dc->insn.datasize;
     gen_sync_cc_op(dc);
-    gen_helper(dc, &hlp_div, 0, src, tcg_const(dc, dc->insn.datasize), tcg_const(dc, is_signed));
+    if (size != 4) {
+        gen_helper(dc, &hlp_div, 0, src, tcg_const(dc, size), tcg_const(dc, is_signed));
+        dc->cc_op = CC_OP_EFLAGS;
+        return;
+    }
+    /* 32-bit: a pure division when no #DE can arise (unsigned: divisor above EDX; signed: EDX
+     * is EAX's sign extension, divisor nonzero, not INT_MIN / -1); the full helper otherwise.
+     * Flags as the reference host leaves them: CF, OF kept, SF = ZF = PF = 0, AF = 1. */
+    IrVar old = gen_compute_eflags(dc);
+    IrVar eax = snap(dc, dc->R[R_EAX]), edx = snap(dc, dc->R[R_EDX]);
+    int slow = ir_new_label(b), done = ir_new_label(b);
+    IrVar q = tcg_temp(dc);
+    if (is_signed) {
+        IrVar sx = tcg_temp(dc);
+        ir_sari(b, sx, eax, 31);
+        ir_brcond(b, IRC_NE, edx, sx, slow);
+        ir_brcond(b, IRC_EQ, src, tcg_const(dc, 0), slow);
+        int ok = ir_new_label(b);
+        ir_brcond(b, IRC_NE, src, tcg_const(dc, 0xffffffffu), ok);
+        ir_brcond(b, IRC_EQ, eax, tcg_const(dc, 0x80000000u), slow);
+        ir_label(b, ok);
+        gen_helper(dc, &hlp_sdiv32, q, eax, src, 0);
+    } else {
+        ir_brcond(b, IRC_GEU, edx, src, slow); /* also catches a zero divisor */
+        gen_helper(dc, &hlp_udiv64, q, eax, edx, src);
+    }
+    IrVar r = tcg_temp(dc);
+    ir_binop(b, IR_MUL, r, q, src);
+    ir_sub(b, r, eax, r);
+    ir_mov(b, dc->R[R_EAX], q);
+    ir_mov(b, dc->R[R_EDX], r);
+    IrVar f = tcg_temp(dc);
+    ir_andi(b, f, old, CF_MASK | OF_MASK);
+    ir_binopi(b, IR_OR, f, f, AF_MASK);
+    ir_mov(b, dc->cc_src, f);
+    ir_movi(b, dc->g_cc_op, CC_OP_EFLAGS);
+    ir_br(b, done);
+    ir_label(b, slow);
+    gen_helper(dc, &hlp_div, 0, src, tcg_const(dc, 4), tcg_const(dc, is_signed));
+    ir_label(b, done);
     dc->cc_op = CC_OP_EFLAGS;
+    dc->cc_srcT = 0;
 }
 
 /* Shifts and rotates (group 2). Constant-count SHL/SHR/SAR use lazy flags; everything else
