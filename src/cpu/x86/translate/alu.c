@@ -281,6 +281,40 @@ static void gen_shift(DisasContext *dc)
         }
         return;
     }
+    if (!const_count && (m == X86_SHL || m == X86_SAL || m == X86_SHR || m == X86_SAR)) {
+        /* Count in CL: a zero count changes nothing (flags included), so the lazy-flags op is
+         * written at run time on the shifting path only. */
+        IrVar cnt = tcg_temp(dc), c1 = tcg_temp(dc), r = tcg_temp(dc), sv = tcg_temp(dc);
+        int skip = ir_new_label(b);
+        ir_andi(b, cnt, dc->R[R_ECX], 31);
+        gen_sync_cc_op(dc);
+        ir_brcond(b, IRC_EQ, cnt, tcg_const(dc, 0), skip);
+        ir_addi(b, c1, cnt, (uint32_t)-1);
+        int ci = cc_idx(size), op;
+        if (m == X86_SHL || m == X86_SAL) {
+            ir_binop(b, IR_SHL, r, x, cnt);
+            ir_binop(b, IR_SHL, sv, x, c1);
+            op = CC_OP_SHLB + ci;
+        } else if (m == X86_SHR) {
+            ir_binop(b, IR_SHR, r, x, cnt);
+            ir_binop(b, IR_SHR, sv, x, c1);
+            op = CC_OP_SHRB + ci;
+        } else {
+            IrVar xs = gen_ext(dc, x, size, true);
+            ir_binop(b, IR_SAR, r, xs, cnt);
+            ir_binop(b, IR_SAR, sv, xs, c1);
+            op = CC_OP_SARB + ci;
+        }
+        gen_write(dc, &l, r);
+        ir_mov(b, dc->cc_dst, r);
+        ir_mov(b, dc->cc_src, sv);
+        if (m == X86_SHR) ir_mov(b, dc->cc_src2, cnt);
+        ir_movi(b, dc->g_cc_op, op);
+        ir_label(b, skip);
+        dc->cc_op = CC_OP_DYNAMIC;
+        dc->cc_srcT = 0;
+        return;
+    }
     static const int opnum[] = {[X86_ROL - X86_ROL] = 0, [X86_ROR - X86_ROL] = 1,
                                 [X86_RCL - X86_ROL] = 2, [X86_RCR - X86_ROL] = 3,
                                 [X86_SHL - X86_ROL] = 4, [X86_SHR - X86_ROL] = 5,
