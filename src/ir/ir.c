@@ -172,6 +172,8 @@ void ir_insn_start(IrBlock *b, uint32_t offset, unsigned aux)
     op->aux = aux;
 }
 
+void ir_discard(IrBlock *b, IrVar global) { ir_emit(b, IR_DISCARD, global, 0, 0, 0); }
+
 uint32_t ir_eval_binop(IrOpc opc, uint32_t a, uint32_t b)
 {
     switch (opc) {
@@ -190,6 +192,18 @@ uint32_t ir_eval_binop(IrOpc opc, uint32_t a, uint32_t b)
     case IR_ROR: b &= 31; return b ? (a >> b) | (a << (32 - b)) : a;
     default: return 0;
     }
+}
+
+bool ir_eval_div(IrOpc opc, uint32_t a, uint32_t b, uint32_t c, uint32_t *d)
+{
+    if (opc == IR_DIVU2) {
+        if (c >= b) return false;
+        *d = (uint32_t)((((uint64_t)c << 32) | a) / b);
+        return true;
+    }
+    if (b == 0 || (a == 0x80000000u && b == 0xffffffffu)) return false;
+    *d = (uint32_t)((int32_t)a / (int32_t)b);
+    return true;
 }
 
 uint32_t ir_eval_unop(IrOpc opc, uint32_t a, uint32_t imm)
@@ -273,8 +287,8 @@ bool ir_op_has_side_effects(const IrBlock *b, const IrOp *op)
 }
 
 static const char *const opc_names[IR_OPC_COUNT] = {
-    [IR_NOP] = "nop", [IR_MOV] = "mov", [IR_ADD] = "add", [IR_SUB] = "sub", [IR_MUL] = "mul",
-    [IR_MULHU] = "mulhu", [IR_MULHS] = "mulhs", [IR_AND] = "and", [IR_OR] = "or",
+    [IR_NOP] = "nop", [IR_DISCARD] = "discard", [IR_MOV] = "mov", [IR_ADD] = "add", [IR_SUB] = "sub", [IR_MUL] = "mul",
+    [IR_MULHU] = "mulhu", [IR_MULHS] = "mulhs", [IR_DIVU2] = "divu2", [IR_DIVS] = "divs", [IR_AND] = "and", [IR_OR] = "or",
     [IR_XOR] = "xor", [IR_SHL] = "shl", [IR_SHR] = "shr", [IR_SAR] = "sar", [IR_ROL] = "rol",
     [IR_ROR] = "ror", [IR_NEG] = "neg", [IR_NOT] = "not", [IR_SEXT8] = "sext8",
     [IR_SEXT16] = "sext16", [IR_ZEXT8] = "zext8", [IR_ZEXT16] = "zext16", [IR_BSWAP] = "bswap",
@@ -364,11 +378,12 @@ static OpShape op_shape(const IrOp *op)
     case IR_CLZ:
     case IR_EXTRACT:
     case IR_LD: return (OpShape){1, true};
+    case IR_DISCARD: return (OpShape){0, true};
     case IR_ADD: case IR_SUB: case IR_MUL: case IR_MULHU: case IR_MULHS: case IR_AND:
     case IR_OR: case IR_XOR: case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROL: case IR_ROR:
-    case IR_DEPOSIT:
+    case IR_DEPOSIT: case IR_DIVS:
     case IR_SETCOND: return (OpShape){2, true};
-    case IR_MOVCOND: return (OpShape){3, true};
+    case IR_MOVCOND: case IR_DIVU2: return (OpShape){3, true};
     case IR_ST:
     case IR_BRCOND: return (OpShape){2, false};
     case IR_CHKRANGE: return (OpShape){3, false};

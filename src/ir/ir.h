@@ -27,6 +27,8 @@ typedef enum IrOpc {
     IR_MUL,   /* low 32 bits */
     IR_MULHU, /* high 32 bits of the unsigned 64-bit product */
     IR_MULHS, /* high 32 bits of the signed 64-bit product */
+    IR_DIVU2, /* d = (c:a) / b unsigned, 64 by 32 bits; the producer guarantees c < b */
+    IR_DIVS,  /* d = a / b signed; the producer guarantees b != 0 and not INT_MIN / -1 */
     IR_AND,
     IR_OR,
     IR_XOR,
@@ -59,6 +61,8 @@ typedef enum IrOpc {
     IR_GOTO_TB, /* leave the block to the successor slot imm (0 or 1), chainable */
     IR_EXIT_LOOKUP, /* leave the block; the successor is found from the guest state */
     IR_EXIT,    /* leave the block and return to the run loop */
+    IR_DISCARD, /* metadata: global d's value is dead from here on (no reader relies on it until
+                   it is written again); lets the optimiser remove stores to it */
     IR_INSN_START, /* metadata: guest instruction at offset imm starts here; aux = front-end
                       state to restore on a fault (x86: the lazy-flags op) */
     IR_OPC_COUNT
@@ -166,10 +170,14 @@ void ir_goto_tb(IrBlock *b, unsigned slot);
 void ir_exit_lookup(IrBlock *b);
 void ir_exit(IrBlock *b);
 void ir_insn_start(IrBlock *b, uint32_t offset, unsigned aux);
+void ir_discard(IrBlock *b, IrVar global);
 
 /* Constant evaluation shared by the optimiser and the interpreter. */
 uint32_t ir_eval_binop(IrOpc opc, uint32_t a, uint32_t b);
 uint32_t ir_eval_unop(IrOpc opc, uint32_t a, uint32_t imm);
+/* IR_DIVU2 (c:a / b) and IR_DIVS (a / b): false, *d untouched, when the operands break the
+ * op's guarantee (the caller then must not rely on a value). */
+bool ir_eval_div(IrOpc opc, uint32_t a, uint32_t b, uint32_t c, uint32_t *d);
 bool ir_eval_cond(IrCond cond, uint32_t a, uint32_t b);
 IrCond ir_invert_cond(IrCond cond);
 

@@ -70,6 +70,8 @@ static bool is_commutative(unsigned opc)
            opc == IR_MULHU || opc == IR_MULHS;
 }
 
+static bool opc_reads_c(const IrOp *op) { return op->opc == IR_DIVU2; }
+
 static void make_mov(IrBlock *b, IrOp *op, IrVar src)
 {
     IrVar d = op->d;
@@ -122,6 +124,12 @@ static void fold_op(Fwd *f, IrOp *op)
     case IR_BSWAP: case IR_EXTRACT:
         if (ca) make_mov(b, op, ir_const(b, ir_eval_unop(op->opc, va, op->imm)));
         return;
+    case IR_DIVU2: case IR_DIVS: {
+        bool cc = opc_reads_c(op) ? op->c && ir_is_const(b, op->c) : true;
+        uint32_t vc = op->opc == IR_DIVU2 && cc ? ir_const_value(b, op->c) : 0, q;
+        if (ca && cb && cc && ir_eval_div(op->opc, va, vb, vc, &q)) make_mov(b, op, ir_const(b, q));
+        return;
+    }
     case IR_CTZ: case IR_CLZ:
         if (ca && va) make_mov(b, op, ir_const(b, ir_eval_unop(op->opc, va, 0)));
         return;

@@ -83,6 +83,55 @@ TEST(flags_live_at_fault_points)
     ir_block_free(&b);
 }
 
+/* A discarded global's earlier store dies even across a fault point that lies after the
+ * discard; a store followed by a fault point before the discard stays. */
+TEST(discard_kills_stores)
+{
+    IrBlock b;
+    ir_block_init(&b, globals, 4);
+    IrVar v = ir_temp(&b), w = ir_temp(&b);
+    ir_mov(&b, CC_SRC, EAX); /* dead: discarded before anything observes it */
+    ir_mov(&b, CC_DST, EAX); /* live: the load below may fault */
+    ir_discard(&b, CC_SRC);
+    ir_ld(&b, v, EBX, 4, false, 0);
+    ir_discard(&b, CC_DST);
+    ir_ld(&b, w, v, 4, false, 0);
+    ir_mov(&b, EAX, w);
+    ir_goto_tb(&b, 0);
+    ir_optimize(&b);
+    CHECK(ir_verify(&b));
+    int src_movs = 0, dst_movs = 0;
+    for (int i = 0; i < b.nops; i++) {
+        src_movs += b.ops[i].opc == IR_MOV && b.ops[i].d == CC_SRC;
+        dst_movs += b.ops[i].opc == IR_MOV && b.ops[i].d == CC_DST;
+    }
+    CHECK_EQ(src_movs, 0);
+    CHECK_EQ(dst_movs, 1);
+    ir_block_free(&b);
+}
+
+/* Division ops fold when their operands are constant and within their guarantee only. */
+TEST(division_folding)
+{
+    IrBlock b;
+    ir_block_init(&b, globals, 4);
+    IrVar q = ir_temp(&b), s = ir_temp(&b), u = ir_temp(&b);
+    ir_emit(&b, IR_DIVU2, q, ir_const(&b, 0), ir_const(&b, 7), ir_const(&b, 1)); /* 2^32 / 7 */
+    ir_mov(&b, EAX, q);
+    ir_binop(&b, IR_DIVS, s, ir_const(&b, (uint32_t)-100), ir_const(&b, 7));
+    ir_mov(&b, EBX, s);
+    ir_emit(&b, IR_DIVU2, u, ir_const(&b, 0), ir_const(&b, 7), ir_const(&b, 9)); /* overflow */
+    ir_mov(&b, CC_DST, u);
+    ir_goto_tb(&b, 0);
+    ir_optimize(&b);
+    CHECK(ir_verify(&b));
+    CHECK_EQ(count_opc(&b, IR_DIVU2), 1);
+    CHECK_EQ(count_opc(&b, IR_DIVS), 0);
+    CHECK(ir_is_const(&b, b.ops[0].a) && ir_const_value(&b, b.ops[0].a) == 613566756u);
+    CHECK(ir_is_const(&b, b.ops[1].a) && ir_const_value(&b, b.ops[1].a) == (uint32_t)-14);
+    ir_block_free(&b);
+}
+
 TEST(unused_load_kept_pure_call_removed)
 {
     IrBlock b;

@@ -319,6 +319,26 @@ static void gen_op(Gen *g)
         ir_call(b, h, rnd_below(4) ? dst(g) : 0, a, c, v);
         break;
     }
+    case 12: {
+        /* Divisions behind the guards the translator puts in front of them. */
+        int skip = ir_new_label(b);
+        IrVar a = src(g), c = src(g), d = dst(g);
+        ir_mov(b, d, c); /* defined on both paths */
+        if (rnd_below(2)) {
+            IrVar hi = rnd_below(2) ? ir_const(b, 0) : src(g);
+            ir_brcond(b, IRC_GEU, hi, c, skip);
+            ir_emit(b, IR_DIVU2, d, a, c, hi);
+        } else {
+            int ok = ir_new_label(b);
+            ir_brcond(b, IRC_EQ, c, ir_const(b, 0), skip);
+            ir_brcond(b, IRC_NE, c, ir_const(b, 0xffffffffu), ok);
+            ir_brcond(b, IRC_EQ, a, ir_const(b, 0x80000000u), skip);
+            ir_label(b, ok);
+            ir_binop(b, IR_DIVS, d, a, c);
+        }
+        ir_label(b, skip);
+        break;
+    }
     default: {
         IrVar a = src(g);
         ir_mov(b, dst(g), a);

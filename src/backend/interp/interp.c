@@ -25,7 +25,7 @@ enum {
     IH_SHL_RR, IH_SHL_RI, IH_SHR_RR, IH_SHR_RI, IH_SAR_RR, IH_SAR_RI,
     IH_ROL_RR, IH_ROL_RI, IH_ROR_RR, IH_ROR_RI,
     IH_NEG, IH_NOT, IH_SEXT8, IH_SEXT16, IH_ZEXT8, IH_ZEXT16, IH_BSWAP, IH_CTZ, IH_CLZ,
-    IH_EXTRACT, IH_DEPOSIT, IH_SETCOND, IH_MOVCOND,
+    IH_EXTRACT, IH_DEPOSIT, IH_SETCOND, IH_MOVCOND, IH_DIVU2, IH_DIVS,
     IH_LD8U, IH_LD8S, IH_LD16U, IH_LD16S, IH_LD32,
     IH_ST8, IH_ST16, IH_ST32,
     IH_CHKRANGE,
@@ -143,7 +143,8 @@ static void lower_op(Lower *L, const IrOp *op)
     IOp *o;
     int h;
     switch (op->opc) {
-    case IR_NOP: return;
+    case IR_NOP:
+    case IR_DISCARD: return;
     case IR_INSN_START:
         L->insn_pos[L->ninsns] = L->nops;
         L->insn_off[L->ninsns] = (uint16_t)op->imm;
@@ -177,6 +178,15 @@ static void lower_op(Lower *L, const IrOp *op)
         unsigned pos = op->imm & 0xff, len = op->imm >> 8;
         o->a = a, o->b = b, o->x = pos;
         o->imm = len >= 32 ? 0xffffffffu : (1u << len) - 1;
+        o->d = lw_slot(L, op->d);
+        return;
+    }
+    case IR_DIVU2:
+    case IR_DIVS: {
+        uint16_t a = lw_in(L, op->a, 0), b = lw_in(L, op->b, 1);
+        uint16_t c = op->opc == IR_DIVU2 ? lw_in(L, op->c, 2) : 0;
+        o = lw_emit(L, op->opc == IR_DIVU2 ? IH_DIVU2 : IH_DIVS);
+        o->a = a, o->b = b, o->c = c;
         o->d = lw_slot(L, op->d);
         return;
     }
@@ -395,6 +405,7 @@ static TranslationBlock *interp_exec(CPUX86State *env, TranslationBlock *tb, int
         [IH_SEXT16] = &&sext16, [IH_ZEXT8] = &&zext8, [IH_ZEXT16] = &&zext16,
         [IH_BSWAP] = &&bswap, [IH_CTZ] = &&ctz, [IH_CLZ] = &&clz, [IH_EXTRACT] = &&extract,
         [IH_DEPOSIT] = &&deposit, [IH_SETCOND] = &&setcond, [IH_MOVCOND] = &&movcond,
+        [IH_DIVU2] = &&divu2, [IH_DIVS] = &&divs,
         [IH_LD8U] = &&ld8u, [IH_LD8S] = &&ld8s, [IH_LD16U] = &&ld16u, [IH_LD16S] = &&ld16s,
         [IH_LD32] = &&ld32, [IH_ST8] = &&st8, [IH_ST16] = &&st16, [IH_ST32] = &&st32,
         [IH_CHKRANGE] = &&chkrange, [IH_BR] = &&br,
@@ -544,6 +555,12 @@ setcond:
     NEXT();
 movcond:
     if (ir_eval_cond(op->x, S[op->a], S[op->b])) S[op->d] = S[op->c];
+    NEXT();
+divu2:
+    ir_eval_div(IR_DIVU2, S[op->a], S[op->b], S[op->c], &S[op->d]);
+    NEXT();
+divs:
+    ir_eval_div(IR_DIVS, S[op->a], S[op->b], 0, &S[op->d]);
     NEXT();
     LOAD(ld8u, 1, v)
     LOAD(ld8s, 1, (uint32_t)(int32_t)(int8_t)v)

@@ -20,7 +20,7 @@ enum { ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB =
 /* Group-2 shifts (the /digit of C1/D1/D3). */
 enum { SH_ROL = 0, SH_ROR = 1, SH_SHL = 4, SH_SHR = 5, SH_SAR = 7 };
 /* Group-3 unary operations (F7 /digit). */
-enum { UN_NOT = 2, UN_NEG = 3, UN_MUL = 4, UN_IMUL = 5 };
+enum { UN_NOT = 2, UN_NEG = 3, UN_MUL = 4, UN_IMUL = 5, UN_DIV = 6, UN_IDIV = 7 };
 /* Condition codes (the low nibble of Jcc/SETcc/CMOVcc). */
 enum { CC_O, CC_NO, CC_B, CC_AE, CC_E, CC_NE, CC_BE, CC_A, CC_S, CC_NS, CC_P, CC_NP, CC_L, CC_GE,
        CC_LE, CC_G };

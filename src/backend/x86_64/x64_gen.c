@@ -571,6 +571,26 @@ static void gen_mulh(Gen *g, const IrOp *op)
     emit_store(g, loc(g, op->d), X_RAX);
 }
 
+/* The host DIV/IDIV take the dividend in EDX:EAX; RDX is a temporary register, so its value
+ * is kept in its call-save slot meanwhile (the producer guarantees no #DE). */
+static void gen_div(Gen *g, const IrOp *op)
+{
+    X64Buf *B = &g->b;
+    Loc d = loc(g, op->d);
+    emit_load(g, X_RCX, loc(g, op->b));
+    emit_load(g, X_RAX, loc(g, op->a));
+    x64_mov_mr(B, 4, envm(SAVE_SLOT(0)), X_RDX);
+    if (op->opc == IR_DIVU2) {
+        emit_load(g, X_RDX, loc(g, op->c));
+        x64_unary_r(B, false, UN_DIV, X_RCX);
+    } else {
+        x64_byte(B, 0x99); /* cdq */
+        x64_unary_r(B, false, UN_IDIV, X_RCX);
+    }
+    x64_mov_rm(B, false, X_RDX, envm(SAVE_SLOT(0)));
+    emit_store(g, d, X_RAX);
+}
+
 static int shift_of(unsigned opc)
 {
     switch (opc) {
@@ -885,6 +905,7 @@ static bool keeps_tlb_index(const IrOp *op)
 {
     switch (op->opc) {
     case IR_NOP:
+    case IR_DISCARD:
     case IR_INSN_START:
     case IR_MOV:
     case IR_ADD:
@@ -1247,7 +1268,8 @@ static void gen_op(Gen *g, const IrOp *op, int pos)
 {
     X64Buf *B = &g->b;
     switch (op->opc) {
-    case IR_NOP: break;
+    case IR_NOP:
+    case IR_DISCARD: break;
     case IR_MOV: emit_mov(g, loc(g, op->d), loc(g, op->a)); break;
     case IR_ADD:
     case IR_SUB:
@@ -1260,6 +1282,8 @@ static void gen_op(Gen *g, const IrOp *op, int pos)
         break;
     case IR_MULHU:
     case IR_MULHS: gen_mulh(g, op); break;
+    case IR_DIVU2:
+    case IR_DIVS: gen_div(g, op); break;
     case IR_SHL:
     case IR_SHR:
     case IR_SAR:
@@ -1393,7 +1417,8 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
         }
         bool keep = keeps_tlb_index(op) && !(op->d && op->d == g.tlb_var);
         /* Host flags survive only moves (and ops without code) that leave their variable. */
-        bool keep_flags = (op->opc == IR_MOV && op->d != g.flags_var) || op->opc == IR_NOP;
+        bool keep_flags = (op->opc == IR_MOV && op->d != g.flags_var) || op->opc == IR_NOP ||
+                          op->opc == IR_DISCARD;
         g.flags_set = false;
         gen_op(&g, op, i);
         if (!g.flags_set && !keep_flags) g.flags_var = 0;

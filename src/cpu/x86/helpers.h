@@ -99,7 +99,6 @@ extern const IrHelper hlp_cpuid, hlp_rdtsc, hlp_rdmsr, hlp_wrmsr, hlp_rdpmc, hlp
     hlp_cli, hlp_sti, hlp_hlt, hlp_raise, hlp_raise_int, hlp_into, hlp_lgdt, hlp_sgdt, hlp_lmsw,
     hlp_clts, hlp_invlpg, hlp_priv, hlp_single_step, hlp_cc_eflags, hlp_get_eflags,
     hlp_set_ccflags, hlp_smsw, hlp_cc_cf, hlp_insn_bp, hlp_clear_rf;
-extern const IrHelper hlp_udiv64, hlp_sdiv32;
 extern const IrHelper hlp_div, hlp_bcd, hlp_shift, hlp_dshift, hlp_cmpxchg8b;
 extern const IrHelper hlp_fpu, hlp_fpu_local, hlp_fwait, hlp_fxsave, hlp_fxrstor;
 

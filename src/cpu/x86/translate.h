@@ -31,6 +31,7 @@ typedef struct DisasContext {
     bool pe, vm86, code32, ss32, flat;
     int cc_op;     /* static lazy-flags op, or CC_OP_DYNAMIC */
     IrVar cc_srcT; /* first operand of the last SUB/CMP, when cc_op is a SUB op */
+    int cc_discarded; /* the static op whose unused lazy-flags globals were last discarded */
     int end;
 
     /* IR globals. */

@@ -295,21 +295,7 @@ static uint32_t hlp_cmpxchg8b_fn(void *opaque, uint32_t lin, uint32_t mmu, uint3
     return 0;
 }
 
-/* Pure division steps for the translator's fast path (it guarantees no #DE can arise):
- * the unsigned quotient of hi:lo by d (hi < d), and the signed 32-bit quotient. */
-static uint32_t hlp_udiv64_fn(void *opaque, uint32_t lo, uint32_t hi, uint32_t d)
-{
-    return (uint32_t)((((uint64_t)hi << 32) | lo) / d);
-}
-
-static uint32_t hlp_sdiv32_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
-{
-    return (uint32_t)((int32_t)a / (int32_t)b);
-}
-
 const IrHelper hlp_div = {hlp_div_fn, "div", 0};
-const IrHelper hlp_udiv64 = {hlp_udiv64_fn, "udiv64", IRH_PURE};
-const IrHelper hlp_sdiv32 = {hlp_sdiv32_fn, "sdiv32", IRH_PURE};
 const IrHelper hlp_bcd = {hlp_bcd_fn, "bcd", 0};
 const IrHelper hlp_shift = {hlp_shift_fn, "shift", IRH_NO_FAULT};
 const IrHelper hlp_dshift = {hlp_dshift_fn, "dshift", IRH_NO_FAULT};

@@ -217,10 +217,10 @@ static void gen_div(DisasContext *dc, bool is_signed)
         ir_brcond(b, IRC_NE, src, tcg_const(dc, 0xffffffffu), ok);
         ir_brcond(b, IRC_EQ, eax, tcg_const(dc, 0x80000000u), slow);
         ir_label(b, ok);
-        gen_helper(dc, &hlp_sdiv32, q, eax, src, 0);
+        ir_binop(b, IR_DIVS, q, eax, src);
     } else {
         ir_brcond(b, IRC_GEU, edx, src, slow); /* also catches a zero divisor */
-        gen_helper(dc, &hlp_udiv64, q, eax, edx, src);
+        ir_emit(b, IR_DIVU2, q, eax, src, edx);
     }
     IrVar r = tcg_temp(dc);
     ir_binop(b, IR_MUL, r, q, src);

@@ -289,6 +289,22 @@ void gen_sync_cc_op(DisasContext *dc)
     if (dc->cc_op != CC_OP_DYNAMIC) ir_movi(dc->b, dc->g_cc_op, dc->cc_op);
 }
 
+/* At an instruction boundary with a static lazy-flags op, the globals that op does not read
+ * are dead until written again (nothing observes them: flag readers and fault recovery go
+ * through the op), so stores to them left over from earlier instructions can be removed. */
+static void gen_discard_unused_cc(DisasContext *dc)
+{
+    int op = dc->cc_op;
+    if (op == CC_OP_DYNAMIC || op == dc->cc_discarded) return;
+    dc->cc_discarded = op;
+    bool logic = op >= CC_OP_LOGICB && op <= CC_OP_LOGICL;
+    bool carry = (op >= CC_OP_ADCB && op <= CC_OP_ADCL) || (op >= CC_OP_SBBB && op <= CC_OP_SBBL) ||
+                 (op >= CC_OP_SHRB && op <= CC_OP_SHRL);
+    if (op == CC_OP_EFLAGS) ir_discard(dc->b, dc->cc_dst);
+    if (logic) ir_discard(dc->b, dc->cc_src);
+    if (!carry) ir_discard(dc->b, dc->cc_src2);
+}
+
 IrVar gen_compute_eflags(DisasContext *dc)
 {
     IrVar t = tcg_temp(dc);
@@ -559,6 +575,7 @@ bool x86_translate_block(CPUX86State *env, TranslationBlock *tb)
     dc->ss32 = tb->flags & HF_SS32;
     dc->flat = tb->flags & HF_FLAT;
     dc->cc_op = CC_OP_DYNAMIC;
+    dc->cc_discarded = CC_OP_DYNAMIC;
     for (int i = 0; i < 8; i++) dc->R[i] = ir_global(b, G_EAX + i);
     dc->eip = ir_global(b, G_EIP);
     dc->g_cc_op = ir_global(b, G_CC_OP);
@@ -597,6 +614,7 @@ bool x86_translate_block(CPUX86State *env, TranslationBlock *tb)
             break;
         }
         ir_insn_start(b, dc->pc - tb->pc, dc->cc_op);
+        gen_discard_unused_cc(dc);
         ninsns++;
         /* Instruction breakpoints fault before the instruction; RF suppresses the first. */
         if ((dc->flags & HF_DBG) && !(ninsns == 1 && (tb->cflags & TB_NOCACHE)))
