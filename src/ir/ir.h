@@ -109,7 +109,13 @@ typedef struct IrHelper {
 typedef struct IrGlobalDesc {
     const char *name;
     uint16_t slot;
+    uint8_t flags;
 } IrGlobalDesc;
+
+/* IrGlobalDesc.flags: a back end may keep the global in a host register, so reading it costs
+ * no more than reading a temporary (copy propagation then prefers the global, which keeps
+ * temporaries short-lived). */
+#define IRG_REG 0x1
 
 typedef struct IrBlock {
     IrOp *ops;

@@ -207,7 +207,11 @@ static void forward_pass(IrBlock *b)
         if (def) {
             fwd_define(&f, op->d);
             if (op->opc == IR_MOV) {
-                fwd_record_copy(&f, op->d, op->a);
+                /* A register-like global is not replaced by the temporary it was set from
+                 * (the other direction below applies). */
+                if (!(ir_is_global(b, op->d) && ir_is_temp(b, op->a) &&
+                      (b->globals[op->d - 1].flags & IRG_REG)))
+                    fwd_record_copy(&f, op->d, op->a);
                 /* After "mov G, t", t also equals G: later uses of t may read G instead, which
                  * often leaves the mov as t's only use (see coalesce_pass). */
                 if (ir_is_global(b, op->d) && ir_is_temp(b, op->a))

@@ -25,6 +25,7 @@ static const struct {
     {"exec", LOG_EXEC, "every executed block"},
     {"prof", LOG_PROF, "sample guest code, print the hottest addresses at exit"},
     {"perfmap", LOG_PERFMAP, "write /tmp/perf-PID.map naming generated code for perf"},
+    {"out_asm", LOG_OUT_ASM, "host code of each block as hex (objdump -b binary -m i386:x86-64)"},
 };
 
 bool log_parse_mask(const char *list)

@@ -18,6 +18,7 @@ enum {
     LOG_EXEC = 1u << 9,   /* every executed block (very verbose) */
     LOG_PROF = 1u << 10,  /* sample guest code and print the hottest addresses at exit */
     LOG_PERFMAP = 1u << 11, /* /tmp/perf-PID.map naming generated code for Linux perf */
+    LOG_OUT_ASM = 1u << 12, /* host code of each translated block, as hex bytes */
 };
 
 extern uint32_t log_mask;

@@ -1467,6 +1467,14 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
         tb->insn_off = off;
         tb->insn_aux = aux;
         tb->helpers = NULL;
+        if (LOG_ON(LOG_OUT_ASM)) {
+            size_t n = B->pos - g.code;
+            char *hex = xmalloc(2 * n + 1);
+            for (size_t k = 0; k < n; k++)
+                snprintf(hex + 2 * k, 3, "%02x", j->mem.rw[g.code + k]);
+            log_msg("out_asm: %08x %08x %p %s", tb->cs_base, tb->pc, (void *)tb->code, hex);
+            free(hex);
+        }
         if (j->perfmap) {
             char name[48];
             snprintf(name, sizeof name, "guest_%08x_%08x", tb->cs_base, tb->pc);

@@ -26,7 +26,7 @@ static void init_globals(void)
     static const char *const segs[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
     static char names[6][5][16];
     if (globals[0].name) return;
-    for (int i = 0; i < 8; i++) globals[G_EAX + i] = (IrGlobalDesc){regs[i], X86_SLOT(regs[i])};
+    for (int i = 0; i < 8; i++) globals[G_EAX + i] = (IrGlobalDesc){regs[i], X86_SLOT(regs[i]), IRG_REG};
     globals[G_EIP] = (IrGlobalDesc){"eip", X86_SLOT(eip)};
     globals[G_CC_OP] = (IrGlobalDesc){"cc_op", X86_SLOT(cc_op)};
     globals[G_CC_DST] = (IrGlobalDesc){"cc_dst", X86_SLOT(cc_dst)};
