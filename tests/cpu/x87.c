@@ -784,6 +784,33 @@ static void exception_tests(void)
 /* ---- unmasked exceptions: #MF at the next waiting instruction (CR0.NE=1) ---- */
 
 uint64_t x87_zero; /* absolute operand: fixes the ModR/M byte recorded in FOP */
+uint64_t x87_two = D_2;
+
+/* FIP, FOP and FDP/FDS follow every non-control instruction, not only faulting ones (the
+ * common instructions take a shorter path in the emulator). */
+static void last_insn_pointer_tests(void)
+{
+    uint32_t mul_at, xch_at;
+    fninit();
+    __asm__ volatile("movl $1f, %0\n\tmovl $2f, %1\n\t"
+                     "fld1\n1:\n\tfmull x87_two\n\tfld1\n2:\n\tfxch %%st(1)\n\tfnclex"
+                     : "=m"(mul_at), "=m"(xch_at)
+                     :
+                     : "memory");
+    struct fenv e = fnstenv();
+    kt_eq(e.fip, xch_at, "fip_after_fxch");
+    kt_eq((e.fcs_op >> 16) & 0x7ff, 0x1c9, "fop_after_fxch"); /* d9 c9 */
+    fninit();
+    __asm__ volatile("movl $1f, %0\n\tfld1\n1:\n\tfmull x87_two" : "=m"(mul_at) : : "memory");
+    e = fnstenv();
+    kt_eq(e.fip, mul_at, "fip_after_fmul_m64");
+    kt_eq((e.fcs_op >> 16) & 0x7ff, 0x40d, "fop_after_fmul_m64"); /* dc 0d */
+    kt_eq(e.fdp, (uint32_t)&x87_two, "fdp_after_fmul_m64");
+    kt_eq(e.fds & 0xffff, KT_DS, "fds_after_fmul_m64");
+    uint64_t r;
+    __asm__ volatile("fstpl %0\n\tfninit" : "=m"(r));
+    kt_eq(r, D_2, "fmul_m64_result");
+}
 
 static void mf_tests(void)
 {
@@ -934,6 +961,7 @@ void test_main(void)
     unary_tests();
     rounding_tests();
     exception_tests();
+    last_insn_pointer_tests();
     mf_tests();
     save_tests();
     nm_tests();

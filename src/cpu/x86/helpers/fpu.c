@@ -1046,9 +1046,147 @@ static void fpu_exec(CPUX86State *env, const FpuInsn *in)
     }
 }
 
+/* ---- fast path ---- */
+
+/* The common instructions when nothing unusual happens: no exception pending, the registers
+ * involved valid (or empty where pushed), and no unmasked exception raised. Returns false,
+ * having changed nothing, when the general path must run; that path then repeats any memory
+ * read. Kept small so that the common case pays for no big stack frame. */
+static bool fpu_fast_arith(CPUX86State *env, X87State *f, uint32_t lin, uint32_t desc,
+                           unsigned kind, bool pop)
+{
+    unsigned i = desc >> 10 & 7;
+    bool dest_sti = desc & FPU_DESC_DEST_STI, mem = desc & FPU_DESC_MEM;
+    unsigned d = dest_sti ? i : 0, s = dest_sti ? 0 : i;
+    if (st_empty(f, d) || (!mem && st_empty(f, s))) return false;
+    uint8_t load_exc = 0;
+    Float80 y;
+    if (mem) {
+        unsigned fmt = desc >> 7 & 7;
+        if (fmt != FMT_F32 && fmt != FMT_F64) return false;
+        FpuInsn in = {.lin = lin, .fmt = fmt, .mmu = desc >> 15 & 3};
+        y = read_src(env, &in, &load_exc);
+    } else {
+        y = st_get(f, s);
+    }
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    Float80 x = st_get(f, d);
+    Float80 r = arith(&c, kind, x, y);
+    merge_load_exc(&c, load_exc, x);
+    if (unmasked(f, c.exc)) return false;
+    set_c1(f, c.c1);
+    f->fsw |= c.exc;
+    st_set(f, d, r);
+    if (pop) st_pop(f);
+    return true;
+}
+
+static bool fpu_fast(CPUX86State *env, uint32_t lin, uint32_t desc)
+{
+    X87State *f = &env->fpu;
+    unsigned fop = desc & 0x7f, i = desc >> 10 & 7, top = f->top;
+    unsigned empty = f->tag_empty;
+    switch (fop) {
+    case F_ADD: return fpu_fast_arith(env, f, lin, desc, AR_ADD, false);
+    case F_MUL: return fpu_fast_arith(env, f, lin, desc, AR_MUL, false);
+    case F_SUB: return fpu_fast_arith(env, f, lin, desc, AR_SUB, false);
+    case F_SUBR: return fpu_fast_arith(env, f, lin, desc, AR_SUBR, false);
+    case F_DIV: return fpu_fast_arith(env, f, lin, desc, AR_DIV, false);
+    case F_DIVR: return fpu_fast_arith(env, f, lin, desc, AR_DIVR, false);
+    case F_ADDP: return fpu_fast_arith(env, f, lin, desc, AR_ADD, true);
+    case F_MULP: return fpu_fast_arith(env, f, lin, desc, AR_MUL, true);
+    case F_SUBP: return fpu_fast_arith(env, f, lin, desc, AR_SUB, true);
+    case F_SUBRP: return fpu_fast_arith(env, f, lin, desc, AR_SUBR, true);
+    case F_DIVP: return fpu_fast_arith(env, f, lin, desc, AR_DIV, true);
+    case F_DIVRP: return fpu_fast_arith(env, f, lin, desc, AR_DIVR, true);
+    case F_XCH: {
+        unsigned a = top, b = (top + i) & 7;
+        if ((empty >> a | empty >> b) & 1) return false;
+        Float80 t = f->st[a];
+        f->st[a] = f->st[b];
+        f->st[b] = t;
+        set_c1(f, false);
+        return true;
+    }
+    case F_LD: {
+        unsigned dst = (top - 1) & 7;
+        if (!(empty >> dst & 1)) return false;
+        Float80 v;
+        if (desc & FPU_DESC_MEM) {
+            unsigned fmt = desc >> 7 & 7, mmu = desc >> 15 & 3;
+            F80Ctx c = f80_ctx_from_fcw(f->fcw);
+            if (fmt == FMT_F32) {
+                v = f80_from_f32(&c, x86_ldl(env, lin, mmu));
+            } else if (fmt == FMT_F64) {
+                uint32_t lo = x86_ldl(env, lin, mmu);
+                v = f80_from_f64(&c, lo | (uint64_t)x86_ldl(env, lin + 4, mmu) << 32);
+            } else {
+                return false;
+            }
+            if (unmasked(f, c.exc)) return false;
+            f->fsw |= c.exc;
+        } else {
+            unsigned src = (top + i) & 7;
+            if (empty >> src & 1) return false;
+            v = f->st[src];
+        }
+        set_c1(f, false);
+        f->st[dst] = v;
+        f->top = dst;
+        f->tag_empty = (uint8_t)(empty & ~(1u << dst));
+        return true;
+    }
+    case F_ST:
+    case F_STP:
+        if ((desc & FPU_DESC_MEM) || (empty >> top & 1)) return false;
+        set_c1(f, false);
+        st_set(f, i, f->st[top]);
+        if (fop == F_STP) st_pop(f);
+        return true;
+    case F_CHS:
+    case F_ABS:
+        if (empty >> top & 1) return false;
+        set_c1(f, false);
+        f->st[top] = fop == F_ABS ? f80_abs(f->st[top]) : f80_chs(f->st[top]);
+        return true;
+    case F_LDZ:
+    case F_LD1: {
+        unsigned dst = (top - 1) & 7;
+        if (!(empty >> dst & 1)) return false;
+        set_c1(f, false);
+        f->st[dst] = fop == F_LD1 ? f80_one : (Float80){0, 0};
+        f->top = dst;
+        f->tag_empty = (uint8_t)(empty & ~(1u << dst));
+        return true;
+    }
+    default: return false;
+    }
+}
+
+static uint32_t __attribute__((noinline)) fpu_general(CPUX86State *env, uint32_t lin,
+                                                       uint32_t desc, uint32_t eip);
+
 static uint32_t hlp_fpu_fn(void *opaque, uint32_t lin, uint32_t desc, uint32_t eip)
 {
     CPUX86State *env = opaque;
+    X87State *f = &env->fpu;
+    if (!(f->fsw & FSW_ES) && fpu_fast(env, lin, desc)) {
+        /* Every instruction of the fast path is a non-control one. */
+        f->fip = eip;
+        f->fcs = env->segs[R_CS].sel;
+        f->fop = desc >> 21;
+        if (desc & FPU_DESC_MEM) {
+            unsigned seg = desc >> 17 & 7;
+            f->fdp = lin - env->segs[seg].base;
+            f->fds = env->segs[seg].sel;
+        }
+        return 0;
+    }
+    return fpu_general(env, lin, desc, eip);
+}
+
+static uint32_t fpu_general(CPUX86State *env, uint32_t lin, uint32_t desc, uint32_t eip)
+{
     X87State *f = &env->fpu;
     FpuInsn in = {
         .lin = lin,
