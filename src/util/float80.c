@@ -173,6 +173,19 @@ int32_t f80i_round(F80Ctx *c, bool sign, int32_t exp, uint64_t sig, uint64_t low
 {
     bool carry, inexact, up;
     uint64_t r;
+    /* The common case: extended precision, round to nearest, a normal result. */
+    if (prec == 64 && c->rc == F80_RC_NEAREST && exp >= 1 && exp < emax && (sig >> 63)) {
+        bool inc = low > (1ull << 63) || (low == (1ull << 63) && (sig & 1));
+        r = sig + inc;
+        if (!r) {
+            r = 1ull << 63;
+            exp++;
+        }
+        if (low) c->exc |= F80_PE;
+        c->c1 = inc;
+        *out = r;
+        return exp;
+    }
     c->c1 = 0;
     if (!sig && !low) {
         *out = 0;
@@ -318,8 +331,24 @@ static Float80 zero80(bool sign)
 
 /* --- Basic arithmetic ------------------------------------------------------------------------- */
 
+/* Both operands normal (exponent field 1..0x7ffe, integer bit set): the values the general
+ * paths would unpack, without classifying them. */
+static inline bool both_normal(Float80 a, Float80 b)
+{
+    return (unsigned)f80_exp(a) - 1 < 0x7ffe && (unsigned)f80_exp(b) - 1 < 0x7ffe &&
+           (a.mant & b.mant) >> 63;
+}
+
+static Float80 addsub_finite(F80Ctx *c, F80Unpacked x, F80Unpacked y, int prec);
+
 static Float80 addsub(F80Ctx *c, Float80 a, Float80 b, bool negate_b)
 {
+    if (both_normal(a, b)) {
+        c->c1 = 0;
+        return addsub_finite(c, (F80Unpacked){f80_sign(a), f80_exp(a), a.mant},
+                             (F80Unpacked){f80_sign(b) ^ negate_b, f80_exp(b), b.mant},
+                             f80i_prec(c));
+    }
     F80Class ca = f80_classify(a), cb = f80_classify(b);
     c->c1 = 0;
     if (ca >= F80_QNAN || cb >= F80_QNAN) return f80i_nan2(c, a, b);
@@ -337,6 +366,12 @@ static Float80 addsub(F80Ctx *c, Float80 a, Float80 b, bool negate_b)
 
     F80Unpacked x = f80i_unpack(a), y = f80i_unpack(b);
     x.sign = sa, y.sign = sb;
+    return addsub_finite(c, x, y, prec);
+}
+
+/* x + y for finite non-zero unpacked operands (signs already applied). */
+static Float80 addsub_finite(F80Ctx *c, F80Unpacked x, F80Unpacked y, int prec)
+{
     if (x.exp < y.exp || (x.exp == y.exp && x.sig < y.sig)) {
         F80Unpacked t = x;
         x = y, y = t;
@@ -372,6 +407,18 @@ Float80 f80_sub(F80Ctx *c, Float80 a, Float80 b)
 
 Float80 f80_mul(F80Ctx *c, Float80 a, Float80 b)
 {
+    if (both_normal(a, b)) {
+        c->c1 = 0;
+        uint64_t hi, lo;
+        f80i_mul64(a.mant, b.mant, &hi, &lo);
+        int32_t e = f80_exp(a) + f80_exp(b) - 16383 + 1;
+        if (!(hi >> 63)) { /* the product of two [2^63, 2^64) values is at least 2^126 */
+            hi = hi << 1 | lo >> 63;
+            lo <<= 1;
+            e--;
+        }
+        return f80i_pack(c, f80_sign(a) ^ f80_sign(b), e, hi, lo, f80i_prec(c));
+    }
     F80Class ca = f80_classify(a), cb = f80_classify(b);
     c->c1 = 0;
     if (ca >= F80_QNAN || cb >= F80_QNAN) return f80i_nan2(c, a, b);

@@ -1081,6 +1081,39 @@ static bool fpu_fast_arith(CPUX86State *env, X87State *f, uint32_t lin, uint32_t
     return true;
 }
 
+/* FCOM/FUCOM (C3 C2 C0) and FCOMI/FUCOMI (EFLAGS) of ST0 with ST(i) or a float in memory. */
+static bool fpu_fast_compare(CPUX86State *env, X87State *f, uint32_t lin, uint32_t desc,
+                             int npop, bool quiet, bool eflags)
+{
+    unsigned i = desc >> 10 & 7;
+    bool mem = desc & FPU_DESC_MEM;
+    if (st_empty(f, 0) || (!mem && st_empty(f, i))) return false;
+    uint8_t load_exc = 0;
+    Float80 y;
+    if (mem) {
+        unsigned fmt = desc >> 7 & 7;
+        if (fmt != FMT_F32 && fmt != FMT_F64) return false;
+        FpuInsn in = {.lin = lin, .fmt = fmt, .mmu = desc >> 15 & 3};
+        y = read_src(env, &in, &load_exc);
+    } else {
+        y = st_get(f, i);
+    }
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    Float80 x = st_get(f, 0);
+    F80Rel rel = f80_compare(&c, x, y, quiet);
+    merge_load_exc(&c, load_exc, x);
+    if (unmasked(f, c.exc)) return false;
+    set_c1(f, false);
+    f->fsw |= c.exc;
+    if (eflags)
+        set_cmp_eflags(env, rel);
+    else
+        set_cc(f, FSW_C0 | FSW_C2 | FSW_C3, f80_rel_cc(rel));
+    while (npop-- > 0)
+        st_pop(f);
+    return true;
+}
+
 static bool fpu_fast(CPUX86State *env, uint32_t lin, uint32_t desc)
 {
     X87State *f = &env->fpu;
@@ -1099,6 +1132,30 @@ static bool fpu_fast(CPUX86State *env, uint32_t lin, uint32_t desc)
     case F_SUBRP: return fpu_fast_arith(env, f, lin, desc, AR_SUBR, true);
     case F_DIVP: return fpu_fast_arith(env, f, lin, desc, AR_DIV, true);
     case F_DIVRP: return fpu_fast_arith(env, f, lin, desc, AR_DIVR, true);
+    case F_COM: return fpu_fast_compare(env, f, lin, desc, 0, false, false);
+    case F_COMP: return fpu_fast_compare(env, f, lin, desc, 1, false, false);
+    case F_UCOM: return fpu_fast_compare(env, f, lin, desc, 0, true, false);
+    case F_UCOMP: return fpu_fast_compare(env, f, lin, desc, 1, true, false);
+    case F_COMI: return fpu_fast_compare(env, f, lin, desc, 0, false, true);
+    case F_COMIP: return fpu_fast_compare(env, f, lin, desc, 1, false, true);
+    case F_UCOMI: return fpu_fast_compare(env, f, lin, desc, 0, true, true);
+    case F_UCOMIP: return fpu_fast_compare(env, f, lin, desc, 1, true, true);
+    case F_ILD: {
+        unsigned dst = (top - 1) & 7, fmt = desc >> 7 & 7, mmu = desc >> 15 & 3;
+        if (!(empty >> dst & 1)) return false;
+        int64_t v;
+        if (fmt == FMT_I16)
+            v = (int16_t)x86_lduw(env, lin, mmu);
+        else if (fmt == FMT_I32)
+            v = (int32_t)x86_ldl(env, lin, mmu);
+        else
+            return false;
+        set_c1(f, false);
+        f->st[dst] = f80_from_i64(v); /* exact */
+        f->top = dst;
+        f->tag_empty = (uint8_t)(empty & ~(1u << dst));
+        return true;
+    }
     case F_XCH: {
         unsigned a = top, b = (top + i) & 7;
         if ((empty >> a | empty >> b) & 1) return false;
