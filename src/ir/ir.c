@@ -182,6 +182,10 @@ uint32_t ir_eval_binop(IrOpc opc, uint32_t a, uint32_t b)
     case IR_MUL: return a * b;
     case IR_MULHU: return (uint32_t)(((uint64_t)a * b) >> 32);
     case IR_MULHS: return (uint32_t)((uint64_t)((int64_t)(int32_t)a * (int32_t)b) >> 32);
+    case IR_MULSO: {
+        int64_t p = (int64_t)(int32_t)a * (int32_t)b;
+        return p != (int32_t)p;
+    }
     case IR_AND: return a & b;
     case IR_OR: return a | b;
     case IR_XOR: return a ^ b;
@@ -288,7 +292,7 @@ bool ir_op_has_side_effects(const IrBlock *b, const IrOp *op)
 
 static const char *const opc_names[IR_OPC_COUNT] = {
     [IR_NOP] = "nop", [IR_DISCARD] = "discard", [IR_MOV] = "mov", [IR_ADD] = "add", [IR_SUB] = "sub", [IR_MUL] = "mul",
-    [IR_MULHU] = "mulhu", [IR_MULHS] = "mulhs", [IR_DIVU2] = "divu2", [IR_DIVS] = "divs", [IR_AND] = "and", [IR_OR] = "or",
+    [IR_MULHU] = "mulhu", [IR_MULHS] = "mulhs", [IR_MULSO] = "mulso", [IR_DIVU2] = "divu2", [IR_DIVS] = "divs", [IR_AND] = "and", [IR_OR] = "or",
     [IR_XOR] = "xor", [IR_SHL] = "shl", [IR_SHR] = "shr", [IR_SAR] = "sar", [IR_ROL] = "rol",
     [IR_ROR] = "ror", [IR_NEG] = "neg", [IR_NOT] = "not", [IR_SEXT8] = "sext8",
     [IR_SEXT16] = "sext16", [IR_ZEXT8] = "zext8", [IR_ZEXT16] = "zext16", [IR_BSWAP] = "bswap",
@@ -381,7 +385,7 @@ static OpShape op_shape(const IrOp *op)
     case IR_DISCARD: return (OpShape){0, true};
     case IR_ADD: case IR_SUB: case IR_MUL: case IR_MULHU: case IR_MULHS: case IR_AND:
     case IR_OR: case IR_XOR: case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROL: case IR_ROR:
-    case IR_DEPOSIT: case IR_DIVS:
+    case IR_MULSO: case IR_DEPOSIT: case IR_DIVS:
     case IR_SETCOND: return (OpShape){2, true};
     case IR_MOVCOND: case IR_DIVU2: return (OpShape){3, true};
     case IR_ST:

@@ -27,6 +27,7 @@ typedef enum IrOpc {
     IR_MUL,   /* low 32 bits */
     IR_MULHU, /* high 32 bits of the unsigned 64-bit product */
     IR_MULHS, /* high 32 bits of the signed 64-bit product */
+    IR_MULSO, /* d = 1 if the signed 32-bit product a * b overflows, else 0 */
     IR_DIVU2, /* d = (c:a) / b unsigned, 64 by 32 bits; the producer guarantees c < b */
     IR_DIVS,  /* d = a / b signed; the producer guarantees b != 0 and not INT_MIN / -1 */
     IR_AND,

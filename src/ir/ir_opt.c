@@ -67,7 +67,7 @@ static IrCond swap_cond(IrCond c)
 static bool is_commutative(unsigned opc)
 {
     return opc == IR_ADD || opc == IR_MUL || opc == IR_AND || opc == IR_OR || opc == IR_XOR ||
-           opc == IR_MULHU || opc == IR_MULHS;
+           opc == IR_MULHU || opc == IR_MULHS || opc == IR_MULSO;
 }
 
 static bool opc_reads_c(const IrOp *op) { return op->opc == IR_DIVU2; }
@@ -88,6 +88,7 @@ static void fold_op(Fwd *f, IrOp *op)
     switch (op->opc) {
     case IR_ADD: case IR_SUB: case IR_MUL: case IR_MULHU: case IR_MULHS: case IR_AND:
     case IR_OR: case IR_XOR: case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROL: case IR_ROR:
+    case IR_MULSO:
         if (ca && cb) {
             make_mov(b, op, ir_const(b, ir_eval_binop(op->opc, va, vb)));
             return;

@@ -262,6 +262,25 @@ Float80 f80i_pack(F80Ctx *c, bool sign, int32_t exp, uint64_t sig, uint64_t low,
     return f80_make(sign, e, m);
 }
 
+/* f80i_pack with its common case inline: extended precision, round to nearest, a normal
+ * result (the same outcome as f80i_round's own short path). */
+static inline Float80 pack(F80Ctx *c, bool sign, int32_t exp, uint64_t sig, uint64_t low,
+                           int prec)
+{
+    if (prec == 64 && c->rc == F80_RC_NEAREST && exp >= 1 && exp < 0x7ffe && (sig >> 63)) {
+        bool inc = low > (1ull << 63) || (low == (1ull << 63) && (sig & 1));
+        uint64_t r = sig + inc;
+        if (!r) {
+            r = 1ull << 63;
+            exp++;
+        }
+        if (low) c->exc |= F80_PE;
+        c->c1 = inc;
+        return f80_make(sign, exp, r);
+    }
+    return f80i_pack(c, sign, exp, sig, low, prec);
+}
+
 /* Round a finite non-zero encoding to a precision (x + 0 under PC, exact re-encodings). */
 static Float80 repack(F80Ctx *c, Float80 a, int prec)
 {
@@ -378,7 +397,13 @@ static Float80 addsub_finite(F80Ctx *c, F80Unpacked x, F80Unpacked y, int prec)
     }
     uint64_t yh = y.sig, yl = 0, hi = x.sig, lo = 0;
     int32_t e = x.exp;
-    f80i_shr_sticky(&yh, &yl, x.exp - y.exp);
+    int32_t d = x.exp - y.exp;
+    if (d > 0 && d < 64) { /* nothing shifted out of yl (still zero): no sticky bit */
+        yl = yh << (64 - d);
+        yh >>= d;
+    } else if (d) {
+        f80i_shr_sticky(&yh, &yl, d);
+    }
     if (x.sign == y.sign) {
         lo = yl;
         hi += yh;
@@ -393,7 +418,7 @@ static Float80 addsub_finite(F80Ctx *c, F80Unpacked x, F80Unpacked y, int prec)
         if (!hi && !lo) return zero80(c->rc == F80_RC_DOWN);
         e -= f80i_norm128(&hi, &lo);
     }
-    return f80i_pack(c, x.sign, e, hi, lo, prec);
+    return pack(c, x.sign, e, hi, lo, prec);
 }
 
 Float80 f80_add(F80Ctx *c, Float80 a, Float80 b)
@@ -417,7 +442,7 @@ Float80 f80_mul(F80Ctx *c, Float80 a, Float80 b)
             lo <<= 1;
             e--;
         }
-        return f80i_pack(c, f80_sign(a) ^ f80_sign(b), e, hi, lo, f80i_prec(c));
+        return pack(c, f80_sign(a) ^ f80_sign(b), e, hi, lo, f80i_prec(c));
     }
     F80Class ca = f80_classify(a), cb = f80_classify(b);
     c->c1 = 0;
@@ -435,7 +460,7 @@ Float80 f80_mul(F80Ctx *c, Float80 a, Float80 b)
     f80i_mul64(x.sig, y.sig, &hi, &lo);
     int32_t e = x.exp + y.exp - 16383 + 1;
     e -= f80i_norm128(&hi, &lo);
-    return f80i_pack(c, s, e, hi, lo, f80i_prec(c));
+    return pack(c, s, e, hi, lo, f80i_prec(c));
 }
 
 Float80 f80_div(F80Ctx *c, Float80 a, Float80 b)
@@ -469,7 +494,7 @@ Float80 f80_div(F80Ctx *c, Float80 a, Float80 b)
         hi |= 1ull << 63;
         e++;
     }
-    return f80i_pack(c, s, e, hi, lo, f80i_prec(c));
+    return pack(c, s, e, hi, lo, f80i_prec(c));
 }
 
 /* Digit-by-digit square root (two radicand bits per root bit) of sig * 2^shift held in three

@@ -212,8 +212,8 @@ static IrVar addr(Gen *g)
 static void gen_op(Gen *g)
 {
     IrBlock *b = g->b;
-    static const IrOpc binops[] = {IR_ADD, IR_SUB, IR_MUL, IR_MULHU, IR_MULHS, IR_AND, IR_OR,
-                                   IR_XOR, IR_SHL, IR_SHR, IR_SAR,   IR_ROL,   IR_ROR};
+    static const IrOpc binops[] = {IR_ADD, IR_SUB, IR_MUL, IR_MULHU, IR_MULHS, IR_MULSO, IR_AND,
+                                   IR_OR,  IR_XOR, IR_SHL, IR_SHR,   IR_SAR,   IR_ROL,   IR_ROR};
     static const IrOpc unops[] = {IR_NEG,    IR_NOT,   IR_SEXT8, IR_SEXT16, IR_ZEXT8,
                                   IR_ZEXT16, IR_BSWAP, IR_CTZ,   IR_CLZ,    IR_MOV};
     switch (rnd_below(15)) {

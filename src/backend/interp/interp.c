@@ -20,7 +20,7 @@ typedef struct IOp {
 enum {
     IH_MOV_RR, IH_MOV_RI,
     IH_ADD_RR, IH_ADD_RI, IH_SUB_RR, IH_SUB_RI, IH_MUL_RR, IH_MUL_RI,
-    IH_MULHU_RR, IH_MULHU_RI, IH_MULHS_RR, IH_MULHS_RI,
+    IH_MULHU_RR, IH_MULHU_RI, IH_MULHS_RR, IH_MULHS_RI, IH_MULSO_RR, IH_MULSO_RI,
     IH_AND_RR, IH_AND_RI, IH_OR_RR, IH_OR_RI, IH_XOR_RR, IH_XOR_RI,
     IH_SHL_RR, IH_SHL_RI, IH_SHR_RR, IH_SHR_RI, IH_SAR_RR, IH_SAR_RI,
     IH_ROL_RR, IH_ROL_RI, IH_ROR_RR, IH_ROR_RI,
@@ -47,6 +47,7 @@ static int binop_handler(unsigned opc)
     case IR_MUL: return IH_MUL_RR;
     case IR_MULHU: return IH_MULHU_RR;
     case IR_MULHS: return IH_MULHS_RR;
+    case IR_MULSO: return IH_MULSO_RR;
     case IR_AND: return IH_AND_RR;
     case IR_OR: return IH_OR_RR;
     case IR_XOR: return IH_XOR_RR;
@@ -396,7 +397,8 @@ static TranslationBlock *interp_exec(CPUX86State *env, TranslationBlock *tb, int
         [IH_ADD_RR] = &&add_rr, [IH_ADD_RI] = &&add_ri, [IH_SUB_RR] = &&sub_rr,
         [IH_SUB_RI] = &&sub_ri, [IH_MUL_RR] = &&mul_rr, [IH_MUL_RI] = &&mul_ri,
         [IH_MULHU_RR] = &&mulhu_rr, [IH_MULHU_RI] = &&mulhu_ri, [IH_MULHS_RR] = &&mulhs_rr,
-        [IH_MULHS_RI] = &&mulhs_ri, [IH_AND_RR] = &&and_rr, [IH_AND_RI] = &&and_ri,
+        [IH_MULHS_RI] = &&mulhs_ri,
+        [IH_MULSO_RR] = &&mulso_rr, [IH_MULSO_RI] = &&mulso_ri, [IH_AND_RR] = &&and_rr, [IH_AND_RI] = &&and_ri,
         [IH_OR_RR] = &&or_rr, [IH_OR_RI] = &&or_ri, [IH_XOR_RR] = &&xor_rr, [IH_XOR_RI] = &&xor_ri,
         [IH_SHL_RR] = &&shl_rr, [IH_SHL_RI] = &&shl_ri, [IH_SHR_RR] = &&shr_rr,
         [IH_SHR_RI] = &&shr_ri, [IH_SAR_RR] = &&sar_rr, [IH_SAR_RI] = &&sar_ri,
@@ -507,6 +509,7 @@ mov_ri:
     BINOP(mulhu, (uint32_t)(((uint64_t)a * b) >> 32), (uint32_t)(((uint64_t)a * b) >> 32))
     BINOP(mulhs, (uint32_t)((uint64_t)((int64_t)(int32_t)a * (int32_t)b) >> 32),
           (uint32_t)((uint64_t)((int64_t)(int32_t)a * (int32_t)b) >> 32))
+    BINOP(mulso, ir_eval_binop(IR_MULSO, a, b), ir_eval_binop(IR_MULSO, a, b))
     BINOP(and, a & b, a & b)
     BINOP(or, a | b, a | b)
     BINOP(xor, a ^ b, a ^ b)

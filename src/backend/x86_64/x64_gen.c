@@ -571,6 +571,27 @@ static void gen_mulh(Gen *g, const IrOp *op)
     emit_store(g, loc(g, op->d), X_RAX);
 }
 
+/* OF of the host's 32-bit IMUL is the signed overflow. */
+static void gen_mulso(Gen *g, const IrOp *op)
+{
+    X64Buf *B = &g->b;
+    Loc a = loc(g, op->a), b = loc(g, op->b);
+    if (a.kind == L_IMM) {
+        Loc t = a;
+        a = b, b = t;
+    }
+    emit_load(g, X_RAX, a);
+    if (b.kind == L_IMM)
+        x64_imul_rri(B, X_RAX, X_RAX, (int32_t)b.imm);
+    else if (b.kind == L_REG)
+        x64_imul_rr(B, false, X_RAX, b.reg);
+    else
+        x64_imul_rm(B, false, X_RAX, envm(b.disp));
+    x64_setcc(B, CC_O, X_RAX);
+    x64_movzx_rr(B, 1, X_RAX, X_RAX);
+    emit_store(g, loc(g, op->d), X_RAX);
+}
+
 /* The host DIV/IDIV take the dividend in EDX:EAX; RDX is a temporary register, so its value
  * is kept in its call-save slot meanwhile (the producer guarantees no #DE). */
 static void gen_div(Gen *g, const IrOp *op)
@@ -1282,6 +1303,7 @@ static void gen_op(Gen *g, const IrOp *op, int pos)
         break;
     case IR_MULHU:
     case IR_MULHS: gen_mulh(g, op); break;
+    case IR_MULSO: gen_mulso(g, op); break;
     case IR_DIVU2:
     case IR_DIVS: gen_div(g, op); break;
     case IR_SHL:

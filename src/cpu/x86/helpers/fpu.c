@@ -1195,7 +1195,26 @@ static bool fpu_fast(CPUX86State *env, uint32_t lin, uint32_t desc)
     }
     case F_ST:
     case F_STP:
-        if ((desc & FPU_DESC_MEM) || (empty >> top & 1)) return false;
+        if (empty >> top & 1) return false;
+        if (desc & FPU_DESC_MEM) {
+            unsigned fmt = desc >> 7 & 7;
+            if (fmt != FMT_F32 && fmt != FMT_F64) return false;
+            F80Ctx c = f80_ctx_from_fcw(f->fcw);
+            uint8_t buf[8];
+            unsigned n = 4;
+            if (fmt == FMT_F32) {
+                put32(buf, f80_to_f32(&c, st_get(f, 0)));
+            } else {
+                uint64_t v = f80_to_f64(&c, st_get(f, 0));
+                put32(buf, (uint32_t)v), put32(buf + 4, (uint32_t)(v >> 32)), n = 8;
+            }
+            if (unmasked(f, c.exc)) return false;
+            mem_write(env, lin, desc >> 15 & 3, buf, n); /* may fault: nothing changed yet */
+            set_c1(f, c.c1);
+            f->fsw |= c.exc;
+            if (fop == F_STP) st_pop(f);
+            return true;
+        }
         set_c1(f, false);
         st_set(f, i, f->st[top]);
         if (fop == F_STP) st_pop(f);

@@ -170,11 +170,8 @@ static void gen_imul_n(DisasContext *dc)
     }
     IrVar lo = tcg_temp(dc), ov = tcg_temp(dc);
     if (size == 4) {
-        IrVar hi = tcg_temp(dc), sx = tcg_temp(dc);
         ir_binop(b, IR_MUL, lo, x, y);
-        ir_binop(b, IR_MULHS, hi, x, y);
-        ir_sari(b, sx, lo, 31);
-        ir_setcond(b, IRC_NE, ov, hi, sx);
+        ir_binop(b, IR_MULSO, ov, x, y);
     } else {
         IrVar xs = gen_ext(dc, x, 2, true);
         IrVar ys = tcg_temp(dc);
