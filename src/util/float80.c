@@ -26,8 +26,9 @@ void f80i_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
 }
 
 /* (hi:lo) / d for a normalised d (bit 63 set) and hi < d: schoolbook division in base 2^32
- * (Knuth vol. 2, 4.3.1), where the normalised divisor bounds each digit estimate to two fixes. */
-uint64_t f80i_div128(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem)
+ * (Knuth vol. 2, 4.3.1), where the normalised divisor bounds each digit estimate to two fixes.
+ * The portable form of f80i_div128. */
+uint64_t f80i_div128_generic(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem)
 {
     uint64_t dh = d >> 32, dl = (uint32_t)d;
     uint64_t digits[2] = {lo >> 32, (uint32_t)lo};
@@ -44,6 +45,19 @@ uint64_t f80i_div128(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem)
     }
     *rem = top;
     return q;
+}
+
+uint64_t f80i_div128(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* The host's 128-by-64-bit division: hi < d, so it cannot overflow. */
+    uint64_t q, r;
+    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), "rm"(d) : "cc");
+    *rem = r;
+    return q;
+#else
+    return f80i_div128_generic(hi, lo, d, rem);
+#endif
 }
 
 /* Shift (hi:lo) right by n, OR-ing every bit shifted out into bit 0 (the sticky bit). */

@@ -18,7 +18,10 @@ static inline int f80i_clz64(uint64_t x)
 }
 
 void f80i_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo);
+/* (hi:lo) / d, remainder in *rem; d normalised (bit 63 set) and hi < d. The generic form is
+ * the portable one (f80i_div128 uses the host's instruction where there is one). */
 uint64_t f80i_div128(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem);
+uint64_t f80i_div128_generic(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem);
 void f80i_shr_sticky(uint64_t *hi, uint64_t *lo, int32_t n);
 int f80i_norm128(uint64_t *hi, uint64_t *lo);
 
