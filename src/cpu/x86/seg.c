@@ -58,7 +58,7 @@ void x86_update_hflags(CPUX86State *env)
     if (env->eflags & TF_MASK) hf |= HF_TF;
     if (env->segs[R_CS].limit == 0xffffffffu) hf |= HF_CSLIM;
     if ((hf & HF_CPL_MASK) == 3 && (env->cr[0] & CR0_AM) && (env->eflags & AC_MASK)) hf |= HF_AC;
-    if (x86_dr7_exec_bps(env)) hf |= HF_DBG;
+    if ((env->dr[7] & 0xff) && x86_dr7_exec_bps(env)) hf |= HF_DBG;
     if (env->hist_enabled) hf |= HF_HIST;
     if (env->cr[0] & CR0_TS) hf |= HF_TS;
     if (env->cr[0] & CR0_EM) hf |= HF_EM;

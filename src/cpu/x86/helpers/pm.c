@@ -76,6 +76,9 @@ static void load_cache_from_desc(CPUX86State *env, int seg, uint16_t sel, Desc d
 
 /* ---- segment register loads (MOV, POP, LDS...) ---- */
 
+/* FS and GS take no part in hflags (CS, SS, DS and ES do: size, CPL, flat segments). */
+static inline bool seg_affects_hflags(int seg) { return seg != R_FS && seg != R_GS; }
+
 void x86_load_seg(CPUX86State *env, int seg, uint16_t sel)
 {
     if (!pm_mode(env)) {
@@ -87,14 +90,14 @@ void x86_load_seg(CPUX86State *env, int seg, uint16_t sel)
                                    (3u << DESC_DPL_SHIFT) | (seg == R_CS ? DESC_CS_MASK : 0));
         else
             x86_load_seg_cache(env, seg, sel, (uint32_t)sel << 4, s->limit, s->flags);
-        x86_update_hflags(env);
+        if (seg_affects_hflags(seg)) x86_update_hflags(env);
         return;
     }
     int cpl = x86_cpl(env), rpl = sel & 3;
     if ((sel & ~3u) == 0) {
         if (seg == R_SS) x86_raise_exception_err(env, EXCP_GP, 0);
         x86_load_seg_cache(env, seg, sel, 0, 0, 0);
-        x86_update_hflags(env);
+        if (seg_affects_hflags(seg)) x86_update_hflags(env);
         return;
     }
     Desc d;
@@ -113,7 +116,7 @@ void x86_load_seg(CPUX86State *env, int seg, uint16_t sel)
     }
     set_accessed(env, sel, &d);
     load_cache_from_desc(env, seg, sel, d);
-    x86_update_hflags(env);
+    if (seg_affects_hflags(seg)) x86_update_hflags(env);
 }
 
 /* ---- stack access during transfers ---- */
