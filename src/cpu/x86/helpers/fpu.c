@@ -65,6 +65,14 @@ static inline bool st_empty(const X87State *f, unsigned i)
 {
     return f->tag_empty >> st_phys(f, i) & 1;
 }
+static inline Float80 st_reg(const X87State *f, unsigned r)
+{
+    return f->st[r];
+}
+static inline void st_put(X87State *f, unsigned r, Float80 v)
+{
+    f->st[r] = v;
+}
 static inline Float80 st_get(const X87State *f, unsigned i)
 {
     return f->st[st_phys(f, i)];
@@ -1049,216 +1057,235 @@ static void fpu_exec(CPUX86State *env, const FpuInsn *in)
 /* ---- fast path ---- */
 
 /* The common instructions when nothing unusual happens: no exception pending, the registers
- * involved valid (or empty where pushed), and no unmasked exception raised. Returns false,
- * having changed nothing, when the general path must run; that path then repeats any memory
- * read. Kept small so that the common case pays for no big stack frame. */
-static bool fpu_fast_arith(CPUX86State *env, X87State *f, uint32_t lin, uint32_t desc,
-                           unsigned kind, bool pop)
-{
-    unsigned i = desc >> 10 & 7;
-    bool dest_sti = desc & FPU_DESC_DEST_STI, mem = desc & FPU_DESC_MEM;
-    unsigned d = dest_sti ? i : 0, s = dest_sti ? 0 : i;
-    if (st_empty(f, d) || (!mem && st_empty(f, s))) return false;
-    uint8_t load_exc = 0;
-    Float80 y;
-    if (mem) {
-        unsigned fmt = desc >> 7 & 7;
-        if (fmt != FMT_F32 && fmt != FMT_F64) return false;
-        FpuInsn in = {.lin = lin, .fmt = fmt, .mmu = desc >> 15 & 3};
-        y = read_src(env, &in, &load_exc);
-    } else {
-        y = st_get(f, s);
-    }
-    F80Ctx c = f80_ctx_from_fcw(f->fcw);
-    Float80 x = st_get(f, d);
-    Float80 r = arith(&c, kind, x, y);
-    merge_load_exc(&c, load_exc, x);
-    if (unmasked(f, c.exc)) return false;
-    set_c1(f, c.c1);
-    f->fsw |= c.exc;
-    st_set(f, d, r);
-    if (pop) st_pop(f);
-    return true;
-}
-
-/* FCOM/FUCOM (C3 C2 C0) and FCOMI/FUCOMI (EFLAGS) of ST0 with ST(i) or a float in memory. */
-static bool fpu_fast_compare(CPUX86State *env, X87State *f, uint32_t lin, uint32_t desc,
-                             int npop, bool quiet, bool eflags)
-{
-    unsigned i = desc >> 10 & 7;
-    bool mem = desc & FPU_DESC_MEM;
-    if (st_empty(f, 0) || (!mem && st_empty(f, i))) return false;
-    uint8_t load_exc = 0;
-    Float80 y;
-    if (mem) {
-        unsigned fmt = desc >> 7 & 7;
-        if (fmt != FMT_F32 && fmt != FMT_F64) return false;
-        FpuInsn in = {.lin = lin, .fmt = fmt, .mmu = desc >> 15 & 3};
-        y = read_src(env, &in, &load_exc);
-    } else {
-        y = st_get(f, i);
-    }
-    F80Ctx c = f80_ctx_from_fcw(f->fcw);
-    Float80 x = st_get(f, 0);
-    F80Rel rel = f80_compare(&c, x, y, quiet);
-    merge_load_exc(&c, load_exc, x);
-    if (unmasked(f, c.exc)) return false;
-    set_c1(f, false);
-    f->fsw |= c.exc;
-    if (eflags)
-        set_cmp_eflags(env, rel);
-    else
-        set_cc(f, FSW_C0 | FSW_C2 | FSW_C3, f80_rel_cc(rel));
-    while (npop-- > 0)
-        st_pop(f);
-    return true;
-}
-
-static bool fpu_fast(CPUX86State *env, uint32_t lin, uint32_t desc)
-{
-    X87State *f = &env->fpu;
-    unsigned fop = desc & 0x7f, i = desc >> 10 & 7, top = f->top;
-    unsigned empty = f->tag_empty;
-    switch (fop) {
-    case F_ADD: return fpu_fast_arith(env, f, lin, desc, AR_ADD, false);
-    case F_MUL: return fpu_fast_arith(env, f, lin, desc, AR_MUL, false);
-    case F_SUB: return fpu_fast_arith(env, f, lin, desc, AR_SUB, false);
-    case F_SUBR: return fpu_fast_arith(env, f, lin, desc, AR_SUBR, false);
-    case F_DIV: return fpu_fast_arith(env, f, lin, desc, AR_DIV, false);
-    case F_DIVR: return fpu_fast_arith(env, f, lin, desc, AR_DIVR, false);
-    case F_ADDP: return fpu_fast_arith(env, f, lin, desc, AR_ADD, true);
-    case F_MULP: return fpu_fast_arith(env, f, lin, desc, AR_MUL, true);
-    case F_SUBP: return fpu_fast_arith(env, f, lin, desc, AR_SUB, true);
-    case F_SUBRP: return fpu_fast_arith(env, f, lin, desc, AR_SUBR, true);
-    case F_DIVP: return fpu_fast_arith(env, f, lin, desc, AR_DIV, true);
-    case F_DIVRP: return fpu_fast_arith(env, f, lin, desc, AR_DIVR, true);
-    case F_COM: return fpu_fast_compare(env, f, lin, desc, 0, false, false);
-    case F_COMP: return fpu_fast_compare(env, f, lin, desc, 1, false, false);
-    case F_UCOM: return fpu_fast_compare(env, f, lin, desc, 0, true, false);
-    case F_UCOMP: return fpu_fast_compare(env, f, lin, desc, 1, true, false);
-    case F_COMI: return fpu_fast_compare(env, f, lin, desc, 0, false, true);
-    case F_COMIP: return fpu_fast_compare(env, f, lin, desc, 1, false, true);
-    case F_UCOMI: return fpu_fast_compare(env, f, lin, desc, 0, true, true);
-    case F_UCOMIP: return fpu_fast_compare(env, f, lin, desc, 1, true, true);
-    case F_ILD: {
-        unsigned dst = (top - 1) & 7, fmt = desc >> 7 & 7, mmu = desc >> 15 & 3;
-        if (!(empty >> dst & 1)) return false;
-        int64_t v;
-        if (fmt == FMT_I16)
-            v = (int16_t)x86_lduw(env, lin, mmu);
-        else if (fmt == FMT_I32)
-            v = (int32_t)x86_ldl(env, lin, mmu);
-        else
-            return false;
-        set_c1(f, false);
-        f->st[dst] = f80_from_i64(v); /* exact */
-        f->top = dst;
-        f->tag_empty = (uint8_t)(empty & ~(1u << dst));
-        return true;
-    }
-    case F_XCH: {
-        unsigned a = top, b = (top + i) & 7;
-        if ((empty >> a | empty >> b) & 1) return false;
-        Float80 t = f->st[a];
-        f->st[a] = f->st[b];
-        f->st[b] = t;
-        set_c1(f, false);
-        return true;
-    }
-    case F_LD: {
-        unsigned dst = (top - 1) & 7;
-        if (!(empty >> dst & 1)) return false;
-        Float80 v;
-        if (desc & FPU_DESC_MEM) {
-            unsigned fmt = desc >> 7 & 7, mmu = desc >> 15 & 3;
-            F80Ctx c = f80_ctx_from_fcw(f->fcw);
-            if (fmt == FMT_F32) {
-                v = f80_from_f32(&c, x86_ldl(env, lin, mmu));
-            } else if (fmt == FMT_F64) {
-                uint32_t lo = x86_ldl(env, lin, mmu);
-                v = f80_from_f64(&c, lo | (uint64_t)x86_ldl(env, lin + 4, mmu) << 32);
-            } else {
-                return false;
-            }
-            if (unmasked(f, c.exc)) return false;
-            f->fsw |= c.exc;
-        } else {
-            unsigned src = (top + i) & 7;
-            if (empty >> src & 1) return false;
-            v = f->st[src];
-        }
-        set_c1(f, false);
-        f->st[dst] = v;
-        f->top = dst;
-        f->tag_empty = (uint8_t)(empty & ~(1u << dst));
-        return true;
-    }
-    case F_ST:
-    case F_STP:
-        if (empty >> top & 1) return false;
-        if (desc & FPU_DESC_MEM) {
-            unsigned fmt = desc >> 7 & 7;
-            if (fmt != FMT_F32 && fmt != FMT_F64) return false;
-            F80Ctx c = f80_ctx_from_fcw(f->fcw);
-            uint8_t buf[8];
-            unsigned n = 4;
-            if (fmt == FMT_F32) {
-                put32(buf, f80_to_f32(&c, st_get(f, 0)));
-            } else {
-                uint64_t v = f80_to_f64(&c, st_get(f, 0));
-                put32(buf, (uint32_t)v), put32(buf + 4, (uint32_t)(v >> 32)), n = 8;
-            }
-            if (unmasked(f, c.exc)) return false;
-            mem_write(env, lin, desc >> 15 & 3, buf, n); /* may fault: nothing changed yet */
-            set_c1(f, c.c1);
-            f->fsw |= c.exc;
-            if (fop == F_STP) st_pop(f);
-            return true;
-        }
-        set_c1(f, false);
-        st_set(f, i, f->st[top]);
-        if (fop == F_STP) st_pop(f);
-        return true;
-    case F_CHS:
-    case F_ABS:
-        if (empty >> top & 1) return false;
-        set_c1(f, false);
-        f->st[top] = fop == F_ABS ? f80_abs(f->st[top]) : f80_chs(f->st[top]);
-        return true;
-    case F_LDZ:
-    case F_LD1: {
-        unsigned dst = (top - 1) & 7;
-        if (!(empty >> dst & 1)) return false;
-        set_c1(f, false);
-        f->st[dst] = fop == F_LD1 ? f80_one : (Float80){0, 0};
-        f->top = dst;
-        f->tag_empty = (uint8_t)(empty & ~(1u << dst));
-        return true;
-    }
-    default: return false;
-    }
-}
+ * involved valid (or empty where pushed), and no unmasked exception raised. Each class has its
+ * own small function that hlp_fpu_fn tail-calls; a function that finds something unusual
+ * tail-calls the general path, having changed nothing (that path repeats any memory read). */
 
 static uint32_t __attribute__((noinline)) fpu_general(CPUX86State *env, uint32_t lin,
                                                        uint32_t desc, uint32_t eip);
 
+/* FIP, FCS, FOP and for memory forms FDP, FDS: every fast-path instruction is a non-control
+ * one. Returns the helper's result. */
+static inline uint32_t fast_done(CPUX86State *env, uint32_t lin, uint32_t desc, uint32_t eip)
+{
+    X87State *f = &env->fpu;
+    f->fip = eip;
+    f->fcs = env->segs[R_CS].sel;
+    f->fop = desc >> 21;
+    if (desc & FPU_DESC_MEM) {
+        unsigned seg = desc >> 17 & 7;
+        f->fdp = lin - env->segs[seg].base;
+        f->fds = env->segs[seg].sel;
+    }
+    return 0;
+}
+
+/* A float operand in memory (single or double) for arithmetic and compares. */
+static inline bool fast_mem_src(CPUX86State *env, uint32_t lin, uint32_t desc, Float80 *y,
+                                uint8_t *load_exc)
+{
+    unsigned fmt = desc >> 7 & 7;
+    if (fmt != FMT_F32 && fmt != FMT_F64) return false;
+    FpuInsn in = {.lin = lin, .fmt = fmt, .mmu = desc >> 15 & 3};
+    *y = read_src(env, &in, load_exc);
+    return true;
+}
+
+/* ST0 op= src, ST(i) op= ST0 (and pop); kind_pop = arithmetic kind | pop << 3. */
+static uint32_t __attribute__((noinline)) fast_arith(CPUX86State *env, uint32_t lin,
+                                                      uint32_t desc, uint32_t eip,
+                                                      unsigned kind_pop)
+{
+    X87State *f = &env->fpu;
+    unsigned i = desc >> 10 & 7;
+    bool dest_sti = desc & FPU_DESC_DEST_STI, mem = desc & FPU_DESC_MEM;
+    unsigned d = dest_sti ? i : 0, s = dest_sti ? 0 : i;
+    if (st_empty(f, d) || (!mem && st_empty(f, s))) return fpu_general(env, lin, desc, eip);
+    uint8_t load_exc = 0;
+    Float80 y;
+    if (!mem)
+        y = st_get(f, s);
+    else if (!fast_mem_src(env, lin, desc, &y, &load_exc))
+        return fpu_general(env, lin, desc, eip);
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    Float80 x = st_get(f, d);
+    Float80 r = arith(&c, kind_pop & 7, x, y);
+    if (load_exc) merge_load_exc(&c, load_exc, x);
+    if (unmasked(f, c.exc)) return fpu_general(env, lin, desc, eip);
+    set_c1(f, c.c1);
+    f->fsw |= c.exc;
+    st_set(f, d, r);
+    if (kind_pop >> 3) st_pop(f);
+    return fast_done(env, lin, desc, eip);
+}
+
+/* FCOM/FUCOM (C3 C2 C0) and FCOMI/FUCOMI (EFLAGS) of ST0 with ST(i) or a float in memory;
+ * mode = pops | quiet << 2 | eflags << 3. */
+static uint32_t __attribute__((noinline)) fast_compare(CPUX86State *env, uint32_t lin,
+                                                        uint32_t desc, uint32_t eip,
+                                                        unsigned mode)
+{
+    X87State *f = &env->fpu;
+    unsigned i = desc >> 10 & 7;
+    bool mem = desc & FPU_DESC_MEM;
+    if (st_empty(f, 0) || (!mem && st_empty(f, i))) return fpu_general(env, lin, desc, eip);
+    uint8_t load_exc = 0;
+    Float80 y;
+    if (!mem)
+        y = st_get(f, i);
+    else if (!fast_mem_src(env, lin, desc, &y, &load_exc))
+        return fpu_general(env, lin, desc, eip);
+    F80Ctx c = f80_ctx_from_fcw(f->fcw);
+    Float80 x = st_get(f, 0);
+    F80Rel rel = f80_compare(&c, x, y, mode >> 2 & 1);
+    if (load_exc) merge_load_exc(&c, load_exc, x);
+    if (unmasked(f, c.exc)) return fpu_general(env, lin, desc, eip);
+    set_c1(f, false);
+    f->fsw |= c.exc;
+    if (mode >> 3 & 1)
+        set_cmp_eflags(env, rel);
+    else
+        set_cc(f, FSW_C0 | FSW_C2 | FSW_C3, f80_rel_cc(rel));
+    for (unsigned n = mode & 3; n > 0; n--)
+        st_pop(f);
+    return fast_done(env, lin, desc, eip);
+}
+
+/* Pushes v (the caller checked that the register below TOP is empty). */
+static inline void fast_push(X87State *f, unsigned dst, Float80 v)
+{
+    set_c1(f, false);
+    st_put(f, dst, v);
+    f->top = dst;
+    f->tag_empty = (uint8_t)(f->tag_empty & ~(1u << dst));
+}
+
+/* FLD (ST(i), m32, m64), FILD (m16, m32), FLDZ, FLD1. */
+static uint32_t __attribute__((noinline)) fast_load(CPUX86State *env, uint32_t lin,
+                                                     uint32_t desc, uint32_t eip)
+{
+    X87State *f = &env->fpu;
+    unsigned fop = desc & 0x7f, top = f->top, dst = (top - 1) & 7;
+    unsigned fmt = desc >> 7 & 7, mmu = desc >> 15 & 3;
+    if (!(f->tag_empty >> dst & 1)) return fpu_general(env, lin, desc, eip);
+    Float80 v;
+    if (fop == F_LDZ || fop == F_LD1) {
+        v = fop == F_LD1 ? f80_one : (Float80){0, 0};
+    } else if (fop == F_ILD) {
+        if (fmt == FMT_I16)
+            v = f80_from_i64((int16_t)x86_lduw(env, lin, mmu)); /* exact */
+        else if (fmt == FMT_I32)
+            v = f80_from_i64((int32_t)x86_ldl(env, lin, mmu));
+        else
+            return fpu_general(env, lin, desc, eip);
+    } else if (!(desc & FPU_DESC_MEM)) {
+        unsigned src = (top + (desc >> 10 & 7)) & 7;
+        if (f->tag_empty >> src & 1) return fpu_general(env, lin, desc, eip);
+        v = st_reg(f, src);
+    } else {
+        F80Ctx c = f80_ctx_from_fcw(f->fcw);
+        if (fmt == FMT_F32) {
+            v = f80_from_f32(&c, x86_ldl(env, lin, mmu));
+        } else if (fmt == FMT_F64) {
+            uint32_t lo = x86_ldl(env, lin, mmu);
+            v = f80_from_f64(&c, lo | (uint64_t)x86_ldl(env, lin + 4, mmu) << 32);
+        } else {
+            return fpu_general(env, lin, desc, eip);
+        }
+        if (unmasked(f, c.exc)) return fpu_general(env, lin, desc, eip);
+        f->fsw |= c.exc;
+    }
+    fast_push(f, dst, v);
+    return fast_done(env, lin, desc, eip);
+}
+
+/* FST/FSTP to ST(i), m32, m64. */
+static uint32_t __attribute__((noinline)) fast_store(CPUX86State *env, uint32_t lin,
+                                                      uint32_t desc, uint32_t eip)
+{
+    X87State *f = &env->fpu;
+    unsigned fop = desc & 0x7f;
+    if (st_empty(f, 0)) return fpu_general(env, lin, desc, eip);
+    if (desc & FPU_DESC_MEM) {
+        unsigned fmt = desc >> 7 & 7;
+        if (fmt != FMT_F32 && fmt != FMT_F64) return fpu_general(env, lin, desc, eip);
+        F80Ctx c = f80_ctx_from_fcw(f->fcw);
+        uint8_t buf[8];
+        unsigned n = 4;
+        if (fmt == FMT_F32) {
+            put32(buf, f80_to_f32(&c, st_get(f, 0)));
+        } else {
+            uint64_t v = f80_to_f64(&c, st_get(f, 0));
+            put32(buf, (uint32_t)v), put32(buf + 4, (uint32_t)(v >> 32)), n = 8;
+        }
+        if (unmasked(f, c.exc)) return fpu_general(env, lin, desc, eip);
+        mem_write(env, lin, desc >> 15 & 3, buf, n); /* may fault: nothing changed yet */
+        set_c1(f, c.c1);
+        f->fsw |= c.exc;
+    } else {
+        set_c1(f, false);
+        st_set(f, desc >> 10 & 7, st_get(f, 0));
+    }
+    if (fop == F_STP) st_pop(f);
+    return fast_done(env, lin, desc, eip);
+}
+
+/* FXCH, FCHS, FABS. */
+static uint32_t __attribute__((noinline)) fast_reg(CPUX86State *env, uint32_t lin, uint32_t desc,
+                                                    uint32_t eip)
+{
+    X87State *f = &env->fpu;
+    unsigned fop = desc & 0x7f, a = f->top, empty = f->tag_empty;
+    if (fop == F_XCH) {
+        unsigned b = (a + (desc >> 10 & 7)) & 7;
+        if ((empty >> a | empty >> b) & 1) return fpu_general(env, lin, desc, eip);
+        Float80 t = st_reg(f, a);
+        st_put(f, a, st_reg(f, b));
+        st_put(f, b, t);
+    } else {
+        if (empty >> a & 1) return fpu_general(env, lin, desc, eip);
+        st_put(f, a, fop == F_ABS ? f80_abs(st_reg(f, a)) : f80_chs(st_reg(f, a)));
+    }
+    set_c1(f, false);
+    return fast_done(env, lin, desc, eip);
+}
+
 static uint32_t hlp_fpu_fn(void *opaque, uint32_t lin, uint32_t desc, uint32_t eip)
 {
     CPUX86State *env = opaque;
-    X87State *f = &env->fpu;
-    if (!(f->fsw & FSW_ES) && fpu_fast(env, lin, desc)) {
-        /* Every instruction of the fast path is a non-control one. */
-        f->fip = eip;
-        f->fcs = env->segs[R_CS].sel;
-        f->fop = desc >> 21;
-        if (desc & FPU_DESC_MEM) {
-            unsigned seg = desc >> 17 & 7;
-            f->fdp = lin - env->segs[seg].base;
-            f->fds = env->segs[seg].sel;
-        }
-        return 0;
+    if (env->fpu.fsw & FSW_ES) return fpu_general(env, lin, desc, eip);
+    switch (desc & 0x7f) {
+    case F_ADD: return fast_arith(env, lin, desc, eip, AR_ADD);
+    case F_MUL: return fast_arith(env, lin, desc, eip, AR_MUL);
+    case F_SUB: return fast_arith(env, lin, desc, eip, AR_SUB);
+    case F_SUBR: return fast_arith(env, lin, desc, eip, AR_SUBR);
+    case F_DIV: return fast_arith(env, lin, desc, eip, AR_DIV);
+    case F_DIVR: return fast_arith(env, lin, desc, eip, AR_DIVR);
+    case F_ADDP: return fast_arith(env, lin, desc, eip, AR_ADD | 8);
+    case F_MULP: return fast_arith(env, lin, desc, eip, AR_MUL | 8);
+    case F_SUBP: return fast_arith(env, lin, desc, eip, AR_SUB | 8);
+    case F_SUBRP: return fast_arith(env, lin, desc, eip, AR_SUBR | 8);
+    case F_DIVP: return fast_arith(env, lin, desc, eip, AR_DIV | 8);
+    case F_DIVRP: return fast_arith(env, lin, desc, eip, AR_DIVR | 8);
+    case F_COM: return fast_compare(env, lin, desc, eip, 0);
+    case F_COMP: return fast_compare(env, lin, desc, eip, 1);
+    case F_UCOM: return fast_compare(env, lin, desc, eip, 4);
+    case F_UCOMP: return fast_compare(env, lin, desc, eip, 4 | 1);
+    case F_COMI: return fast_compare(env, lin, desc, eip, 8);
+    case F_COMIP: return fast_compare(env, lin, desc, eip, 8 | 1);
+    case F_UCOMI: return fast_compare(env, lin, desc, eip, 8 | 4);
+    case F_UCOMIP: return fast_compare(env, lin, desc, eip, 8 | 4 | 1);
+    case F_LD:
+    case F_ILD:
+    case F_LDZ:
+    case F_LD1: return fast_load(env, lin, desc, eip);
+    case F_ST:
+    case F_STP: return fast_store(env, lin, desc, eip);
+    case F_XCH:
+    case F_CHS:
+    case F_ABS: return fast_reg(env, lin, desc, eip);
+    default: return fpu_general(env, lin, desc, eip);
     }
-    return fpu_general(env, lin, desc, eip);
 }
 
 static uint32_t fpu_general(CPUX86State *env, uint32_t lin, uint32_t desc, uint32_t eip)
