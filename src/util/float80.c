@@ -2,6 +2,7 @@
  * format conversions (SDM vol. 1 ch. 4.8-4.9 and 8.5, instruction pages in vol. 2). */
 #include "util/float80.h"
 
+#include "util/float80_fast.h"
 #include "util/float80_int.h"
 
 #include <string.h>
@@ -376,6 +377,8 @@ static Float80 addsub_finite(F80Ctx *c, F80Unpacked x, F80Unpacked y, int prec);
 
 static Float80 addsub(F80Ctx *c, Float80 a, Float80 b, bool negate_b)
 {
+    Float80 r;
+    if (f80f_addsub(c, a, b, negate_b, &r)) return r;
     if (both_normal(a, b)) {
         c->c1 = 0;
         return addsub_finite(c, (F80Unpacked){f80_sign(a), f80_exp(a), a.mant},
@@ -446,6 +449,8 @@ Float80 f80_sub(F80Ctx *c, Float80 a, Float80 b)
 
 Float80 f80_mul(F80Ctx *c, Float80 a, Float80 b)
 {
+    Float80 r;
+    if (f80f_mul(c, a, b, &r)) return r;
     if (both_normal(a, b)) {
         c->c1 = 0;
         uint64_t hi, lo;

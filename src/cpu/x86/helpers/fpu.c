@@ -8,6 +8,7 @@
 #include "cpu/x86/helpers.h"
 #include "exec/softmmu_slow.h"
 #include "util/float80.h"
+#include "util/float80_fast.h"
 
 /* Status-word bits beyond the exception flags (which match F80_IE..F80_PE). */
 #define FSW_IE  0x0001u
@@ -1108,8 +1109,13 @@ static uint32_t __attribute__((noinline)) fast_arith(CPUX86State *env, uint32_t 
     else if (!fast_mem_src(env, lin, desc, &y, &load_exc))
         return fpu_general(env, lin, desc, eip);
     F80Ctx c = f80_ctx_from_fcw(f->fcw);
-    Float80 x = st_get(f, d);
-    Float80 r = arith(&c, kind_pop & 7, x, y);
+    Float80 x = st_get(f, d), r;
+    unsigned kind = kind_pop & 7;
+    bool quick = (kind == AR_MUL && f80f_mul(&c, x, y, &r)) ||
+                 (kind == AR_ADD && f80f_addsub(&c, x, y, false, &r)) ||
+                 (kind == AR_SUB && f80f_addsub(&c, x, y, true, &r)) ||
+                 (kind == AR_SUBR && f80f_addsub(&c, y, x, true, &r));
+    if (!quick) r = arith(&c, kind, x, y);
     if (load_exc) merge_load_exc(&c, load_exc, x);
     if (unmasked(f, c.exc)) return fpu_general(env, lin, desc, eip);
     set_c1(f, c.c1);
