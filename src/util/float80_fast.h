@@ -7,14 +7,18 @@
 
 #include "util/float80.h"
 
-static inline bool f80f_normal(Float80 a)
+/* Forced: values then stay in registers (a spilled Float80 is reloaded with a wider access
+ * than the one that stored it, which the host cannot forward). */
+#define F80F_INLINE static inline __attribute__((always_inline))
+
+F80F_INLINE bool f80f_normal(Float80 a)
 {
     return (unsigned)f80_exp(a) - 1 < 0x7ffe && (a.mant >> 63);
 }
 
 /* Rounds sign * (sig:low) * 2^(exp - 16383 - 63), sig with bit 63 set, to nearest. */
-static inline bool f80f_round(F80Ctx *c, bool sign, int32_t exp, uint64_t sig, uint64_t low,
-                              Float80 *out)
+F80F_INLINE bool f80f_round(F80Ctx *c, bool sign, int32_t exp, uint64_t sig, uint64_t low,
+                            Float80 *out)
 {
     if (exp < 1 || exp >= 0x7ffe) return false;
     bool inc = low > (1ull << 63) || (low == (1ull << 63) && (sig & 1));
@@ -29,13 +33,13 @@ static inline bool f80f_round(F80Ctx *c, bool sign, int32_t exp, uint64_t sig, u
     return true;
 }
 
-static inline bool f80f_mode_ok(const F80Ctx *c)
+F80F_INLINE bool f80f_mode_ok(const F80Ctx *c)
 {
     return c->pc == F80_PC_64 && c->rc == F80_RC_NEAREST;
 }
 
 /* a * b. */
-static inline bool f80f_mul(F80Ctx *c, Float80 a, Float80 b, Float80 *out)
+F80F_INLINE bool f80f_mul(F80Ctx *c, Float80 a, Float80 b, Float80 *out)
 {
 #ifndef __SIZEOF_INT128__
     return false; /* the full operation has the portable 64x64-bit product */
@@ -55,7 +59,7 @@ static inline bool f80f_mul(F80Ctx *c, Float80 a, Float80 b, Float80 *out)
 
 /* a + b, or a - b with negate_b. An exact zero result (whose sign depends on the rounding
  * mode) and exponent differences of 64 or more (sticky bits) are left to the full operation. */
-static inline bool f80f_addsub(F80Ctx *c, Float80 a, Float80 b, bool negate_b, Float80 *out)
+F80F_INLINE bool f80f_addsub(F80Ctx *c, Float80 a, Float80 b, bool negate_b, Float80 *out)
 {
     if (!f80f_normal(a) || !f80f_normal(b) || !f80f_mode_ok(c)) return false;
     bool sx = f80_sign(a), sy = f80_sign(b) ^ negate_b;
