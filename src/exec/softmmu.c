@@ -29,6 +29,7 @@ static TlbEntry *tlb_entry_for(CPUX86State *env, uint32_t addr, int access, unsi
             TlbEntry tmp = *e;
             *e = *v;
             *v = tmp;
+            softmmu_note_fill(env, mmu, tlb_index(addr));
             return e;
         }
     }
@@ -134,24 +135,48 @@ static void invalidate_entry(TlbEntry *e)
     e->vaddr = TLB_INVALID_TAG;
 }
 
-void softmmu_flush(CPUX86State *env)
+void softmmu_init(CPUX86State *env)
 {
     memset(env->tlb, 0xff, sizeof env->tlb);
+    memset(env->victim, 0xff, sizeof env->victim);
+    memset(env->tlb_listed, 0, sizeof env->tlb_listed);
+    memset(env->tlb_nused, 0, sizeof env->tlb_nused);
+    env->tlb_has_large = false;
+}
+
+void softmmu_flush(CPUX86State *env)
+{
+    for (int m = 0; m < NB_MMU_MODES; m++) {
+        for (unsigned k = 0; k < env->tlb_nused[m]; k++) {
+            unsigned i = env->tlb_used[m][k];
+            invalidate_entry(&env->tlb[m][i]);
+            env->tlb_listed[m][i] = 0;
+        }
+        env->tlb_nused[m] = 0;
+    }
     memset(env->victim, 0xff, sizeof env->victim);
     env->tlb_has_large = false;
     if (env->tbs) tb_jmp_cache_clear(env->tbs);
 }
 
-/* Flush on CR3 writes: global entries survive. */
+/* Flush on CR3 writes: global entries survive (and stay listed). */
 void softmmu_flush_nonglobal(CPUX86State *env)
 {
     bool large = false;
     for (int m = 0; m < NB_MMU_MODES; m++) {
-        for (unsigned i = 0; i < TLB_SIZE; i++) {
+        unsigned kept = 0;
+        for (unsigned k = 0; k < env->tlb_nused[m]; k++) {
+            unsigned i = env->tlb_used[m][k];
             TlbEntry *e = &env->tlb[m][i];
-            if (!(e->flags & TLBF_GLOBAL) || e->vaddr == TLB_INVALID_TAG) invalidate_entry(e);
-            else if (e->flags & TLBF_LARGE) large = true;
+            if (!(e->flags & TLBF_GLOBAL) || e->vaddr == TLB_INVALID_TAG) {
+                invalidate_entry(e);
+                env->tlb_listed[m][i] = 0;
+                continue;
+            }
+            if (e->flags & TLBF_LARGE) large = true;
+            env->tlb_used[m][kept++] = (uint16_t)i;
         }
+        env->tlb_nused[m] = kept;
         for (unsigned i = 0; i < TLB_VICTIM; i++) {
             TlbEntry *e = &env->victim[m][i];
             if (!(e->flags & TLBF_GLOBAL) || e->vaddr == TLB_INVALID_TAG) invalidate_entry(e);
@@ -181,8 +206,8 @@ void softmmu_flush_page(CPUX86State *env, uint32_t addr)
 void softmmu_protect_code_page(CPUX86State *env, uint32_t phys_page)
 {
     for (int m = 0; m < NB_MMU_MODES; m++) {
-        for (unsigned i = 0; i < TLB_SIZE; i++) {
-            TlbEntry *e = &env->tlb[m][i];
+        for (unsigned k = 0; k < env->tlb_nused[m]; k++) {
+            TlbEntry *e = &env->tlb[m][env->tlb_used[m][k]];
             if (e->phys == phys_page && e->tag_w != TLB_INVALID_TAG && !(e->tag_w & TLB_MMIO))
                 e->tag_w |= TLB_NOTDIRTY;
         }

@@ -10,7 +10,7 @@
 #define PAGE_SIZE (1u << PAGE_BITS)
 #define PAGE_MASK (~(PAGE_SIZE - 1))
 
-#define TLB_BITS 10
+#define TLB_BITS 12
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_VICTIM 8
 #define NB_MMU_MODES 2 /* 0: supervisor, 1: user */

@@ -4,6 +4,7 @@
 
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/helpers.h"
+#include "exec/softmmu_slow.h"
 
 /* tests/unit/jit_cpu_exec.c runs the same tests with the x86-64 back end. */
 #ifndef RIG_JIT
@@ -184,4 +185,41 @@ TEST(icount_deterministic)
     CHECK_EQ(n1, 2 + 3 * 100 + 1);
     rig_free(&a);
     rig_free(&b2);
+}
+
+/* The TLB flushes visit only the entries filled since the previous flush: after fills that
+ * collide, evict and go through the victim table, no entry may survive a flush, and accesses
+ * afterwards see memory (not a stale translation). */
+TEST(tlb_flush_covers_every_fill)
+{
+    Rig r;
+    rig_init(&r);
+    CPUX86State *env = r.env;
+    for (uint32_t i = 0; i < RAM_SIZE / 4096; i++) {
+        uint32_t a = i * 4096;
+        r.ram[a] = (uint8_t)i;
+        CHECK_EQ(softmmu_ld(env, a, 1, 0), (uint8_t)i);
+        softmmu_st(env, a + 4, i, 4, 1);
+        /* Beyond RAM: filled as unassigned (all-ones reads). */
+        CHECK_EQ(softmmu_ld(env, 0x40000000u + a * 5, 4, 0), 0xffffffffu);
+    }
+    softmmu_flush(env);
+    int live = 0;
+    for (int m = 0; m < NB_MMU_MODES; m++) {
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            live += env->tlb[m][i].tag_r != TLB_INVALID_TAG ||
+                    env->tlb[m][i].tag_w != TLB_INVALID_TAG;
+        for (unsigned i = 0; i < TLB_VICTIM; i++)
+            live += env->victim[m][i].tag_r != TLB_INVALID_TAG;
+    }
+    CHECK_EQ(live, 0);
+    /* A CR3-style flush after new fills of the other table. */
+    for (uint32_t i = 0; i < RAM_SIZE / 4096; i += 3)
+        CHECK_EQ(softmmu_ld(env, i * 4096, 1, 1), (uint8_t)i);
+    softmmu_flush_nonglobal(env);
+    live = 0;
+    for (unsigned i = 0; i < TLB_SIZE; i++) live += env->tlb[1][i].tag_r != TLB_INVALID_TAG;
+    CHECK_EQ(live, 0);
+    CHECK_EQ(softmmu_ld(env, 3 * 4096 + 4, 4, 1), 3);
+    rig_free(&r);
 }

@@ -605,7 +605,7 @@ call: {
 }
 goto_tb: {
     TranslationBlock *next = tb->jmp_dest[op->x];
-    if (LIKELY(next && env->budget > 0 && !env->exit_request)) {
+    if (LIKELY(next && env->budget >= next->icount && !env->exit_request)) {
         env->budget -= next->icount;
         tb = next;
         env->cur_tb = tb;
@@ -619,7 +619,8 @@ goto_tb: {
 exit_lookup: {
     TranslationBlock *next = env->tbs->jmp_cache[tb_jmp_cache_hash(env->eip)];
     if (LIKELY(next && next->pc == env->eip && next->flags == env->hflags &&
-               next->cs_base == env->seg_base[R_CS] && env->budget > 0 && !env->exit_request)) {
+               next->cs_base == env->seg_base[R_CS] && env->budget >= next->icount &&
+               !env->exit_request)) {
         env->budget -= next->icount;
         tb = next;
         env->cur_tb = tb;

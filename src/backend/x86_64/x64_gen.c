@@ -1408,9 +1408,11 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
     /* Chain entry: the checks the run loop makes before entering a block. */
     x64_alu_mi(B, 4, ALU_CMP, envm(ENV_OFF(exit_request)), 0);
     size_t fail1 = x64_jcc32(B, CC_NE);
-    x64_alu_mi(B, 4, ALU_CMP, envm(ENV_OFF(budget)), 0);
-    size_t fail2 = x64_jcc32(B, CC_LE);
+    /* Chained entry when the slice still covers the whole block; otherwise the budget is given
+     * back and the run loop takes over (it runs a block while any budget remains, so the
+     * accounting is the same as entering here). */
     x64_alu_mi(B, 4, ALU_SUB, envm(ENV_OFF(budget)), tb->icount);
+    size_t fail2 = x64_jcc32(B, CC_L);
     if (B->pos > g.code + JIT_BODY_OFFSET) abort(); /* JIT_BODY_OFFSET is too small */
     while (B->pos < g.code + JIT_BODY_OFFSET)
         x64_byte(B, 0x90);
@@ -1459,8 +1461,9 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
     for (int k = 0; k < g.ncold && !x64_full(B); k++)
         emit_cold(&g, &g.cold[k]);
     /* Chain entry refused (budget or exit request): leave with EIP at this block. */
-    x64_patch_rel32(B, fail1, B->pos);
     x64_patch_rel32(B, fail2, B->pos);
+    x64_alu_mi(B, 4, ALU_ADD, envm(ENV_OFF(budget)), tb->icount);
+    x64_patch_rel32(B, fail1, B->pos);
     x64_mov_mi(B, 4, envm(ENV_OFF(eip)), (int32_t)tb->pc);
     x64_mov_ri64(B, X_RAX, (uintptr_t)tb);
     x64_mov_ri64(B, X_RDX, (uint64_t)-1);

@@ -23,6 +23,7 @@ CPUX86State *x86_cpu_new(AddressSpace *mem, AddressSpace *io, Clock *clock, bool
     env->mem = mem;
     env->io = io;
     env->clock = clock;
+    softmmu_init(env);
     env->tbs = tb_cache_new(64u << 20);
     if (!env->tbs) {
         free(env);

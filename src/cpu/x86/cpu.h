@@ -103,6 +103,11 @@ typedef struct CPUX86State {
     /* Soft MMU. */
     TlbEntry tlb[NB_MMU_MODES][TLB_SIZE];
     TlbEntry victim[NB_MMU_MODES][TLB_VICTIM];
+    /* Indexes of the entries filled since the last flush, so that flushes and code-page
+     * protection visit only those (the table is large; a process switch uses few entries). */
+    uint16_t tlb_used[NB_MMU_MODES][TLB_SIZE];
+    unsigned tlb_nused[NB_MMU_MODES];
+    uint8_t tlb_listed[NB_MMU_MODES][TLB_SIZE];
     unsigned victim_next[NB_MMU_MODES];
     bool tlb_has_large;
     uint32_t mem_generation;

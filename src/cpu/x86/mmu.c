@@ -2,6 +2,7 @@
  * bits, CR0.WP and U/S checks, #PF error codes and CR2, and the TLB fill that follows
  * (SDM vol. 3, 4.3 and 4.7). */
 #include "cpu/x86/helpers.h"
+#include "exec/softmmu_slow.h"
 #include "exec/tb.h"
 #include "util/log.h"
 
@@ -90,6 +91,7 @@ void x86_tlb_fill(CPUX86State *env, uint32_t addr, int access, unsigned mmu_idx)
     }
     phys &= env->a20_mask;
     TlbEntry *e = &env->tlb[mmu_idx][tlb_index(addr)];
+    softmmu_note_fill(env, mmu_idx, tlb_index(addr));
     /* Keep the entry being replaced in the victim table. */
     if (e->vaddr != TLB_INVALID_TAG && e->vaddr != page) {
         unsigned v = env->victim_next[mmu_idx]++ % TLB_VICTIM;

@@ -236,6 +236,7 @@ unsigned x86_watch_hits(const CPUX86State *env, uint32_t addr, unsigned size, bo
 
 bool x86_page_watched(const CPUX86State *env, uint32_t page, bool write)
 {
+    if (!(env->dr[7] & 0xff)) return false; /* no breakpoint enabled */
     unsigned m = x86_dr7_bps(env, 3) | (write ? x86_dr7_bps(env, 1) : 0);
     for (int i = 0; i < 4; i++)
         if ((m & (1u << i)) && (env->dr[i] & PAGE_MASK) == page) return true;
