@@ -22,6 +22,7 @@ typedef struct Gen {
     int first;          /* the next instruction is the first, so initial registers still hold */
     uint32_t undef;     /* flags the SDM leaves undefined so far */
     uint32_t undef_any; /* flags undefined at any instruction boundary (for faulting cases) */
+    int model;          /* holds an instruction whose undefined flags vary by AMD generation */
     int tainted;
 } Gen;
 
@@ -776,6 +777,7 @@ static void gen_bitops(Gen *g, int sel)
         emit8(g, 0xbc | rev);
         emit_modrm(g, dst, b);
         fl(g, 0, FL_ZF, FL_CF | FL_OF | FL_SF | FL_AF | FL_PF);
+        g->model = 1;
     } else { /* bswap; with 0x66 the result is undefined */
         int size = sel == 40 ? 32 : 16;
         opsize(g, size);
@@ -1041,6 +1043,7 @@ static void case_begin(Gen *g, int group, int use_ptrs)
     g->first = 1;
     g->undef = 0;
     g->undef_any = 0;
+    g->model = 0;
     g->tainted = 0;
     if (use_ptrs && chance(g, 70)) {
         static const int cand[4] = {EBX, EBP, ESI, EDI};
@@ -1061,7 +1064,8 @@ static void case_begin(Gen *g, int group, int use_ptrs)
 static void case_end(Gen *g)
 {
     g->c->undef =
-        g->undef | g->undef_any << DIFF_UNDEF_ANY_SHIFT | (g->tainted ? DIFF_UNDEF_RESULT : 0);
+        g->undef | g->undef_any << DIFF_UNDEF_ANY_SHIFT | (g->tainted ? DIFF_UNDEF_RESULT : 0) |
+        (g->model ? DIFF_UNDEF_MODEL : 0);
     if (g->c->code_len == 0) /* a generator gave up: keep the case well formed */
         emit8(g, 0x90);
 }

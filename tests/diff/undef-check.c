@@ -185,6 +185,7 @@ static unsigned long total_runs;
 typedef struct Check {
     const char *name;
     unsigned runs, bad;
+    int quiet; /* count disagreements without printing them */
 } Check;
 
 static void check_one(Check *c, const St *in, Model model, const void *arg)
@@ -195,7 +196,7 @@ static void check_one(Check *c, const St *in, Model model, const void *arg)
     c->runs++;
     want.fl &= FL_ARITH | FL_DF;
     if (!memcmp(want.r, got.r, sizeof(want.r)) && want.fl == got.fl && want.de == got.de) return;
-    if (c->bad++ < 3) {
+    if (c->bad++ < 3 && !c->quiet) {
         printf("# %s: in", c->name);
         for (int i = 0; i < 8; i++)
             printf(" %08x", in->r[i]);
@@ -459,6 +460,52 @@ static void m_bsx(St *s, const void *arg)
     s->fl &= ~FL_ZF;
 }
 
+/* The same on AMD processors that clear CF, OF, SF and AF and set PF from the bit index (from 0
+ * for a zero source) instead of leaving them unchanged (seen on a later EPYC than the one the
+ * rules were first measured on): the one instruction class whose undefined flags differ between
+ * AMD generations, so the differential tests compare BSF/BSR with those flags masked. */
+static void m_bsx_cleared(St *s, const void *arg)
+{
+    const Op *o = arg;
+    uint32_t src = get(s, EDX, o->size);
+    m_bsx(s, arg);
+    uint32_t r = src ? get(s, EBX, o->size) : 0;
+    s->fl &= ~(FL_CF | FL_OF | FL_SF | FL_AF | FL_PF);
+    if (!__builtin_parity(r & 0xff)) s->fl |= FL_PF;
+}
+
+/* Runs n random inputs against two models of a class whose undefined flags depend on the AMD
+ * generation: passes when the host follows either one on every input. */
+static void run_random_either(const char *name, const uint8_t *insn, int len, Model first,
+                              Model second, const Op *op, unsigned n)
+{
+    Check a = {name, 0, 0, 1}, b = {name, 0, 0, 1};
+    jit_build(insn, len);
+    for (unsigned i = 0; i < n; i++) {
+        St s;
+        random_state(&s);
+        check_one(&a, &s, first, op);
+        check_one(&b, &s, second, op);
+    }
+    if (a.bad && !b.bad) {
+        printf("# ok %s: %u inputs (this host clears the undefined flags and sets PF from the "
+               "index)\n", name, b.runs);
+        classes++;
+        total_runs += b.runs;
+        return;
+    }
+    if (a.bad) { /* neither: show how the documented rule fails */
+        a.quiet = 0;
+        a.bad = a.runs = 0;
+        for (unsigned i = 0; i < n; i++) {
+            St s;
+            random_state(&s);
+            check_one(&a, &s, first, op);
+        }
+    }
+    report(&a);
+}
+
 /* ---- BCD ---- */
 
 static void m_bcd(St *s, const void *arg)
@@ -529,7 +576,7 @@ static void m_bswap16(St *s, const void *arg)
 static void run_random(const char *name, const uint8_t *insn, int len, Model model, const Op *op,
                        unsigned n, void (*tweak)(St *))
 {
-    Check c = {name, 0, 0};
+    Check c = {name, 0, 0, 0};
     jit_build(insn, len);
     for (unsigned i = 0; i < n; i++) {
         St s;
@@ -638,7 +685,7 @@ int main(void)
             int len = mk(insn, n, 0xd2 | (n != 8), 0xc3 | op << 3); /* op ebx, cl */
             snprintf(name, sizeof(name), "%s%d", shift_names[op], n);
             if (n == 8) { /* exhaustive: every value, count 0..63 and CF in */
-                Check c8 = {name, 0, 0};
+                Check c8 = {name, 0, 0, 0};
                 jit_build(insn, len);
                 for (uint32_t x = 0; x < 256; x++) {
                     for (uint32_t cnt = 0; cnt < 64; cnt++) {
@@ -689,7 +736,7 @@ int main(void)
             int len = mk(insn, n, 0x0f, op ? 0xbd : 0xbc);
             insn[len++] = 0xda; /* bsf ebx, edx */
             snprintf(name, sizeof(name), "%s%d", op ? "bsr" : "bsf", n);
-            run_random(name, insn, len, m_bsx, &o, 40000, NULL);
+            run_random_either(name, insn, len, m_bsx, m_bsx_cleared, &o, 40000);
         }
     }
 
@@ -698,7 +745,7 @@ int main(void)
     static const char *const bcd_names[4] = {"daa", "das", "aaa", "aas"};
     for (int i = 0; i < 4; i++) {
         Op o = {bcd_ops[i], 8, 0};
-        Check cb = {bcd_names[i], 0, 0};
+        Check cb = {bcd_names[i], 0, 0, 0};
         jit_build(&bcd_ops[i], 1);
         for (uint32_t ax = 0; ax < 0x10000; ax++) {
             St s;
@@ -713,7 +760,7 @@ int main(void)
     }
     /* AAM/AAD: every immediate (0 included), every AL, a spread of AH. */
     for (int aad = 0; aad < 2; aad++) {
-        Check cb = {aad ? "aad" : "aam", 0, 0};
+        Check cb = {aad ? "aad" : "aam", 0, 0, 0};
         for (uint32_t imm = 0; imm < 256; imm++) {
             Op o = {aad ? 0xd5 : 0xd4, 8, imm};
             uint8_t code[2] = {(uint8_t)o.op, (uint8_t)imm};
