@@ -263,6 +263,27 @@ TEST(aux_port)
     rig_free(&r);
 }
 
+/* Commands 0xd2/0xd3 place their byte in the output buffer whatever the interface clocks:
+ * Linux runs its aux loopback test with the aux interface disabled (command byte bit 5), and
+ * waits half a second for the byte when it does not come. */
+TEST(loopback_with_interfaces_disabled)
+{
+    Rig r;
+    rig_init(&r);
+    out8(&r, 0x64, 0x60);
+    out8(&r, 0x60, 0x30 | 0x04); /* both interfaces disabled, no interrupts */
+    out8(&r, 0x64, 0xd3);
+    out8(&r, 0x60, 0xa5);
+    CHECK_EQ(in8(&r, 0x64) & 0x21, 0x21); /* full, from the aux device */
+    CHECK_EQ(read_byte(&r), 0xa5);
+    out8(&r, 0x64, 0xd2);
+    out8(&r, 0x60, 0x3c);
+    CHECK_EQ(in8(&r, 0x64) & 0x21, 0x01); /* full, from the keyboard */
+    CHECK_EQ(read_byte(&r), 0x3c);
+    CHECK_EQ(read_byte(&r), -1);
+    rig_free(&r);
+}
+
 TEST(port92_and_post)
 {
     AddressSpace io;

@@ -49,6 +49,7 @@ struct I8042 {
     bool obf;
     Source obuf_src;
     ByteQueue ctrl_q, kbd_q, aux_q;
+    ByteQueue ctrl_src_q; /* Source of each byte of ctrl_q (0xd3 places "aux" bytes there) */
     int irq1_level, irq12_level;
     IrqLine irq1, irq12;
     void (*set_a20)(void *opaque, bool on);
@@ -124,7 +125,7 @@ static void kbd_refill(I8042 *k)
     if (!k->obf) {
         if (k->ctrl_q.count) {
             k->obuf = q_pop(&k->ctrl_q);
-            k->obuf_src = SRC_KBD;
+            k->obuf_src = q_pop(&k->ctrl_src_q) ? SRC_AUX : SRC_KBD;
             k->obf = true;
         } else if (k->kbd_q.count && !(k->ram[0] & CTR_KBD_DISABLE)) {
             k->obuf = q_pop(&k->kbd_q);
@@ -139,11 +140,18 @@ static void kbd_refill(I8042 *k)
     kbd_update_irq(k);
 }
 
-static void ctrl_reply(I8042 *k, uint8_t b)
+/* A byte the controller itself places in the output buffer, whatever the interface clocks:
+ * its replies, and the bytes of commands 0xd2/0xd3 (as if from the keyboard or the aux device;
+ * Linux's aux loopback test runs with the aux interface disabled). */
+static void ctrl_put(I8042 *k, uint8_t b, Source src)
 {
+    if (k->ctrl_q.count >= QUEUE_SIZE) return;
     q_push(&k->ctrl_q, b);
+    q_push(&k->ctrl_src_q, src == SRC_AUX);
     kbd_refill(k);
 }
+
+static void ctrl_reply(I8042 *k, uint8_t b) { ctrl_put(k, b, SRC_KBD); }
 
 static void kb_send(I8042 *k, uint8_t b)
 {
@@ -472,8 +480,8 @@ static void kbd_write_data(I8042 *k, uint8_t val)
     }
     switch (cmd) {
     case 0xd1: kbd_write_outport(k, val); break;
-    case 0xd2: kb_send(k, val); break;
-    case 0xd3: ms_send(k, val); break;
+    case 0xd2: ctrl_put(k, val, SRC_KBD); break;
+    case 0xd3: ctrl_put(k, val, SRC_AUX); break;
     case 0xd4: ms_write(k, val); break;
     default:
         /* Sending to the keyboard re-enables its interface, as real controllers do. */
@@ -537,6 +545,7 @@ static void kbd_reset(Device *dev)
     k->pending_cmd = 0;
     k->obf = false;
     q_clear(&k->ctrl_q);
+    q_clear(&k->ctrl_src_q);
     q_clear(&k->kbd_q);
     q_clear(&k->aux_q);
     k->kb.scanning = true;
