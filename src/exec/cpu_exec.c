@@ -60,6 +60,7 @@ static TranslationBlock *tb_find(CPUX86State *env)
 {
     TbCache *c = env->tbs;
     uint32_t pc = env->eip, cs_base = env->seg_base[R_CS], flags = env->hflags;
+    c->nfind++;
     if (env->single_insn_next || (env->eflags & RF_MASK)) {
         /* SMC restart, data-breakpoint re-run, or an instruction breakpoint resumed with RF. */
         env->single_insn_next = false;
@@ -80,7 +81,12 @@ static TranslationBlock *tb_find(CPUX86State *env)
         if ((phys2 & PAGE_MASK) != tb->phys_page2) tb = NULL;
     }
     if (!tb) tb = tb_translate(env, pc, cs_base, flags, 0);
-    c->jmp_cache[h] = tb;
+    /* softmmu_code_page left the entry for the block's first page in the TLB. */
+    uint32_t lin = cs_base + pc;
+    const TlbEntry *e = &env->tlb[x86_mmu_idx(env)][tlb_index(lin)];
+    bool global = tb->phys_page2 == UINT32_MAX && e->vaddr == (lin & PAGE_MASK) &&
+                  (e->flags & TLBF_GLOBAL) && !(tb->cflags & TB_NOCACHE);
+    tb_jmp_cache_set(c, pc, cs_base, tb, global);
     return tb;
 }
 

@@ -141,7 +141,7 @@ void softmmu_init(CPUX86State *env)
     memset(env->victim, 0xff, sizeof env->victim);
     memset(env->tlb_listed, 0, sizeof env->tlb_listed);
     memset(env->tlb_nused, 0, sizeof env->tlb_nused);
-    env->tlb_has_large = false;
+    memset(env->tlb_large, 0, sizeof env->tlb_large);
 }
 
 void softmmu_flush(CPUX86State *env)
@@ -155,14 +155,19 @@ void softmmu_flush(CPUX86State *env)
         env->tlb_nused[m] = 0;
     }
     memset(env->victim, 0xff, sizeof env->victim);
-    env->tlb_has_large = false;
+    memset(env->tlb_large, 0, sizeof env->tlb_large);
     if (env->tbs) tb_jmp_cache_clear(env->tbs);
 }
 
 /* Flush on CR3 writes: global entries survive (and stay listed). */
+static void note_large(CPUX86State *env, const TlbEntry *e)
+{
+    if (e->flags & TLBF_LARGE) env->tlb_large[e->vaddr >> 27] |= 1u << (e->vaddr >> 22 & 31);
+}
+
 void softmmu_flush_nonglobal(CPUX86State *env)
 {
-    bool large = false;
+    memset(env->tlb_large, 0, sizeof env->tlb_large);
     for (int m = 0; m < NB_MMU_MODES; m++) {
         unsigned kept = 0;
         for (unsigned k = 0; k < env->tlb_nused[m]; k++) {
@@ -173,34 +178,48 @@ void softmmu_flush_nonglobal(CPUX86State *env)
                 env->tlb_listed[m][i] = 0;
                 continue;
             }
-            if (e->flags & TLBF_LARGE) large = true;
+            note_large(env, e);
             env->tlb_used[m][kept++] = (uint16_t)i;
         }
         env->tlb_nused[m] = kept;
         for (unsigned i = 0; i < TLB_VICTIM; i++) {
             TlbEntry *e = &env->victim[m][i];
             if (!(e->flags & TLBF_GLOBAL) || e->vaddr == TLB_INVALID_TAG) invalidate_entry(e);
-            else if (e->flags & TLBF_LARGE) large = true;
+            else note_large(env, e);
         }
     }
-    env->tlb_has_large = large;
-    if (env->tbs) tb_jmp_cache_clear(env->tbs);
+    if (env->tbs) tb_jmp_cache_clear_nonglobal(env->tbs);
 }
 
+/* INVLPG: the page's entries; when its 4 MiB region has entries of a large page, every entry
+ * of that large page (its 1024 small pages occupy consecutive TLB indexes). */
 void softmmu_flush_page(CPUX86State *env, uint32_t addr)
 {
-    if (env->tlb_has_large) {
-        softmmu_flush(env);
-        return;
-    }
     uint32_t page = addr & PAGE_MASK;
+    unsigned r = addr >> 22;
+    if (env->tlb_large[r >> 5] & (1u << (r & 31))) {
+        env->tlb_large[r >> 5] &= ~(1u << (r & 31));
+        uint32_t base = addr & 0xffc00000u;
+        for (int m = 0; m < NB_MMU_MODES; m++) {
+            for (unsigned k = 0; k < 1024; k++) {
+                TlbEntry *e = &env->tlb[m][tlb_index(base + (k << PAGE_BITS))];
+                if ((e->vaddr & 0xffc00000u) == base && (e->flags & TLBF_LARGE)) invalidate_entry(e);
+            }
+            for (unsigned i = 0; i < TLB_VICTIM; i++) {
+                TlbEntry *e = &env->victim[m][i];
+                if ((e->vaddr & 0xffc00000u) == base && (e->flags & TLBF_LARGE)) invalidate_entry(e);
+            }
+        }
+        /* The blocks of 4 MiB: forget every jump cache entry. */
+        if (env->tbs) tb_jmp_cache_clear(env->tbs);
+    }
     for (int m = 0; m < NB_MMU_MODES; m++) {
         TlbEntry *e = &env->tlb[m][tlb_index(addr)];
         if (e->vaddr == page) invalidate_entry(e);
         for (unsigned i = 0; i < TLB_VICTIM; i++)
             if (env->victim[m][i].vaddr == page) invalidate_entry(&env->victim[m][i]);
     }
-    if (env->tbs) tb_jmp_cache_clear(env->tbs);
+    if (env->tbs) tb_jmp_cache_clear_page(env->tbs, page);
 }
 
 void softmmu_protect_code_page(CPUX86State *env, uint32_t phys_page)

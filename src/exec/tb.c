@@ -45,7 +45,38 @@ void *tb_arena_alloc(TbCache *c, size_t size)
     return p;
 }
 
-void tb_jmp_cache_clear(TbCache *c) { memset(c->jmp_cache, 0, sizeof c->jmp_cache); }
+void tb_jmp_cache_clear(TbCache *c)
+{
+    memset(c->jmp_cache, 0, sizeof c->jmp_cache);
+    c->jmp_nonflat = false;
+    c->njmp_local = 0;
+}
+
+void tb_jmp_cache_clear_nonglobal(TbCache *c)
+{
+    if (c->njmp_local > JMP_CACHE_SIZE) {
+        for (unsigned i = 0; i < JMP_CACHE_SIZE; i++)
+            if (!c->jmp_global[i]) c->jmp_cache[i] = NULL;
+    } else {
+        for (unsigned k = 0; k < c->njmp_local; k++) {
+            unsigned i = c->jmp_local[k];
+            if (!c->jmp_global[i]) c->jmp_cache[i] = NULL;
+        }
+    }
+    c->njmp_local = 0;
+}
+
+void tb_jmp_cache_clear_page(TbCache *c, uint32_t lin)
+{
+    if (c->jmp_nonflat) { /* entries are keyed by EIP, which is not the linear address */
+        tb_jmp_cache_clear(c);
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        unsigned g = tb_jmp_cache_hash((lin & ~0xfffu) - (uint32_t)k * 0x1000u) & JMP_GROUP_MASK;
+        memset(&c->jmp_cache[g], 0, sizeof(TranslationBlock *) << JMP_GROUP_BITS);
+    }
+}
 
 void tb_flush(TbCache *c)
 {

@@ -43,7 +43,7 @@ struct TranslationBlock {
     uintptr_t page_next[2]; /* page lists, tagged with the page slot (0 or 1) */
 };
 
-#define JMP_CACHE_BITS 12
+#define JMP_CACHE_BITS 14
 #define JMP_CACHE_SIZE (1u << JMP_CACHE_BITS)
 
 typedef struct PageDesc {
@@ -66,7 +66,16 @@ typedef struct TbCache {
     unsigned hash_bits;
     PageDesc *l1[1024]; /* two-level table over 4 GiB of physical pages */
     TranslationBlock *jmp_cache[JMP_CACHE_SIZE];
+    /* Per jmp_cache entry: the block lies in one page whose translation is global, so the entry
+     * survives CR3 writes as the TLB entry does. */
+    uint8_t jmp_global[JMP_CACHE_SIZE];
+    /* Indexes of the entries made for non-global blocks since the last clear (CR3 writes clear
+     * those); past JMP_CACHE_SIZE of them, the whole cache is scanned instead. */
+    uint16_t jmp_local[JMP_CACHE_SIZE];
+    unsigned njmp_local;
+    bool jmp_nonflat; /* an entry was made with a nonzero CS base (EIP pages are not linear) */
     uint64_t ntranslated, nflushes, ninvalidated;
+    uint64_t nfind; /* blocks the run loop looked up (not counting chained and inline lookups) */
     /* Called when a page gets its first block, so TLB write entries for it take the slow path. */
     void (*page_became_code)(void *opaque, uint32_t phys_page);
     void *opaque;
@@ -82,11 +91,34 @@ void *tb_arena_alloc(TbCache *c, size_t size);
 /* Drop every block (arena full, or a global change). */
 void tb_flush(TbCache *c);
 
+/* The jump cache is split in groups of 2^JMP_GROUP_BITS entries; the group comes from the page
+ * number, so that forgetting one page (INVLPG) clears one group rather than the whole cache. */
+#define JMP_GROUP_BITS 7
+#define JMP_GROUP_MASK ((JMP_CACHE_SIZE - 1) & ~((1u << JMP_GROUP_BITS) - 1))
 static inline unsigned tb_jmp_cache_hash(uint32_t pc)
 {
-    return (pc ^ (pc >> JMP_CACHE_BITS)) & (JMP_CACHE_SIZE - 1);
+    uint32_t t = pc >> (12 - JMP_GROUP_BITS); /* page number at the group's bits */
+    return (t & JMP_GROUP_MASK) | ((t ^ pc) & ((1u << JMP_GROUP_BITS) - 1));
 }
 void tb_jmp_cache_clear(TbCache *c);
+/* After CR3 writes: keeps the entries of blocks in global pages. */
+void tb_jmp_cache_clear_nonglobal(TbCache *c);
+/* After the translation of the page at linear address lin changed: the entries that may hold
+ * blocks in it (or starting in the page before and reaching into it). */
+void tb_jmp_cache_clear_page(TbCache *c, uint32_t lin);
+/* Remembers tb (entered at EIP pc, CS base cs_base) as the block for pc; global as above. */
+static inline void tb_jmp_cache_set(TbCache *c, uint32_t pc, uint32_t cs_base,
+                                    TranslationBlock *tb, bool global)
+{
+    unsigned h = tb_jmp_cache_hash(pc);
+    c->jmp_cache[h] = tb;
+    c->jmp_global[h] = global;
+    if (!global && c->njmp_local <= JMP_CACHE_SIZE) {
+        if (c->njmp_local < JMP_CACHE_SIZE) c->jmp_local[c->njmp_local] = (uint16_t)h;
+        c->njmp_local++;
+    }
+    if (cs_base) c->jmp_nonflat = true;
+}
 
 TranslationBlock *tb_hash_lookup(TbCache *c, uint32_t phys_pc, uint32_t pc, uint32_t cs_base,
                                  uint32_t flags);

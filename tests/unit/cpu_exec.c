@@ -5,6 +5,7 @@
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/helpers.h"
 #include "exec/softmmu_slow.h"
+#include "exec/tb.h"
 
 /* tests/unit/jit_cpu_exec.c runs the same tests with the x86-64 back end. */
 #ifndef RIG_JIT
@@ -221,5 +222,47 @@ TEST(tlb_flush_covers_every_fill)
     for (unsigned i = 0; i < TLB_SIZE; i++) live += env->tlb[1][i].tag_r != TLB_INVALID_TAG;
     CHECK_EQ(live, 0);
     CHECK_EQ(softmmu_ld(env, 3 * 4096 + 4, 4, 1), 3);
+    rig_free(&r);
+}
+
+/* Returns find their successor in the jump cache without going back to the run loop (the
+ * JIT's inline lookup must hash as the C side does). */
+TEST(returns_stay_in_generated_code)
+{
+    Rig r;
+    rig_init(&r);
+    /* mov ecx, 10000; 1: call f; dec ecx; jnz 1b; hlt; f: ret */
+    run(&r, "b910270000 e804000000 49 75f8 f4 c3");
+    CHECK_EQ(r.env->regs[R_ECX], 0);
+    CHECK(r.env->tbs->nfind < 100);
+    rig_free(&r);
+}
+
+/* INVLPG forgets the jump cache entries of its page and of the page before (a block starting
+ * there may reach into it); CR3 writes forget the entries of blocks in non-global pages. */
+TEST(jump_cache_page_and_global_clears)
+{
+    Rig r;
+    rig_init(&r);
+    TbCache *c = r.env->tbs;
+    static TranslationBlock blocks[5]; /* only their addresses are used */
+    const uint32_t pcs[5] = {0x40001000, 0x40000ff0, 0x40002000, 0xc0005000, 0xc0002004};
+    const bool global[5] = {false, false, false, true, false};
+    for (int i = 0; i < 5; i++) tb_jmp_cache_set(c, pcs[i], 0, &blocks[i], global[i]);
+    for (int i = 0; i < 5; i++) CHECK(c->jmp_cache[tb_jmp_cache_hash(pcs[i])] == &blocks[i]);
+    tb_jmp_cache_clear_page(c, 0x40001234);
+    CHECK(c->jmp_cache[tb_jmp_cache_hash(pcs[0])] == NULL);
+    CHECK(c->jmp_cache[tb_jmp_cache_hash(pcs[1])] == NULL);
+    CHECK(c->jmp_cache[tb_jmp_cache_hash(pcs[2])] == &blocks[2]);
+    CHECK(c->jmp_cache[tb_jmp_cache_hash(pcs[3])] == &blocks[3]);
+    tb_jmp_cache_clear_nonglobal(c);
+    CHECK(c->jmp_cache[tb_jmp_cache_hash(pcs[2])] == NULL);
+    CHECK(c->jmp_cache[tb_jmp_cache_hash(pcs[3])] == &blocks[3]);
+    CHECK(c->jmp_cache[tb_jmp_cache_hash(pcs[4])] == NULL);
+    /* With a nonzero CS base, entries are keyed by EIP: a page clear forgets everything. */
+    tb_jmp_cache_set(c, 0x1000, 0x10000, &blocks[0], false);
+    tb_jmp_cache_clear_page(c, 0x80000000);
+    CHECK(c->jmp_cache[tb_jmp_cache_hash(pcs[3])] == NULL);
+    CHECK(c->jmp_cache[tb_jmp_cache_hash(0x1000)] == NULL);
     rig_free(&r);
 }

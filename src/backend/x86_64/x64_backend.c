@@ -104,10 +104,14 @@ static void build_stubs(JitState *j)
     x64_align(b, 16, 0);
     j->lookup_stub = b->pos;
     x64_mov_rm(b, false, X_RAX, envm(ENV_OFF(eip)));
+    /* RCX = tb_jmp_cache_hash(EAX), using RDX. */
     x64_mov_rr(b, false, X_RCX, X_RAX);
-    x64_shift_ri(b, false, SH_SHR, X_RCX, JMP_CACHE_BITS);
+    x64_shift_ri(b, false, SH_SHR, X_RCX, 12 - JMP_GROUP_BITS);
+    x64_mov_rr(b, false, X_RDX, X_RCX);
+    x64_alu_ri(b, false, ALU_AND, X_RDX, JMP_GROUP_MASK);
     x64_alu_rr(b, false, ALU_XOR, X_RCX, X_RAX);
-    x64_alu_ri(b, false, ALU_AND, X_RCX, JMP_CACHE_SIZE - 1);
+    x64_alu_ri(b, false, ALU_AND, X_RCX, (1u << JMP_GROUP_BITS) - 1);
+    x64_alu_rr(b, false, ALU_OR, X_RCX, X_RDX);
     x64_mov_ri64(b, X_RDX, (uintptr_t)j->cache->jmp_cache);
     x64_mov_rm(b, true, X_RCX, x64_mem_idx(X_RDX, X_RCX, 3, 0));
     x64_test_rr(b, true, X_RCX, X_RCX);

@@ -109,7 +109,7 @@ typedef struct CPUX86State {
     unsigned tlb_nused[NB_MMU_MODES];
     uint8_t tlb_listed[NB_MMU_MODES][TLB_SIZE];
     unsigned victim_next[NB_MMU_MODES];
-    bool tlb_has_large;
+    uint32_t tlb_large[32]; /* bit per 4 MiB region: it may have entries of a large page */
     uint32_t mem_generation;
 
     /* Execution. */
