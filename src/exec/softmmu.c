@@ -29,7 +29,7 @@ static TlbEntry *tlb_entry_for(CPUX86State *env, uint32_t addr, int access, unsi
             TlbEntry tmp = *e;
             *e = *v;
             *v = tmp;
-            softmmu_note_fill(env, mmu, tlb_index(addr));
+            softmmu_note_fill(env, mmu, tlb_index(addr), e->flags & TLBF_GLOBAL);
             return e;
         }
     }
@@ -141,6 +141,7 @@ void softmmu_init(CPUX86State *env)
     memset(env->victim, 0xff, sizeof env->victim);
     memset(env->tlb_listed, 0, sizeof env->tlb_listed);
     memset(env->tlb_nused, 0, sizeof env->tlb_nused);
+    memset(env->tlb_ngused, 0, sizeof env->tlb_ngused);
     memset(env->tlb_large, 0, sizeof env->tlb_large);
 }
 
@@ -152,40 +153,34 @@ void softmmu_flush(CPUX86State *env)
             invalidate_entry(&env->tlb[m][i]);
             env->tlb_listed[m][i] = 0;
         }
-        env->tlb_nused[m] = 0;
+        for (unsigned k = 0; k < env->tlb_ngused[m]; k++) {
+            unsigned i = env->tlb_gused[m][k];
+            invalidate_entry(&env->tlb[m][i]);
+            env->tlb_listed[m][i] = 0;
+        }
+        env->tlb_nused[m] = env->tlb_ngused[m] = 0;
     }
     memset(env->victim, 0xff, sizeof env->victim);
     memset(env->tlb_large, 0, sizeof env->tlb_large);
     if (env->tbs) tb_jmp_cache_clear(env->tbs);
 }
 
-/* Flush on CR3 writes: global entries survive (and stay listed). */
-static void note_large(CPUX86State *env, const TlbEntry *e)
-{
-    if (e->flags & TLBF_LARGE) env->tlb_large[e->vaddr >> 27] |= 1u << (e->vaddr >> 22 & 31);
-}
-
+/* Flush on CR3 writes: global entries survive. An entry that is global now was filled as
+ * global, so it is in tlb_gused and only tlb_used needs visiting. (tlb_large stays as it is: it
+ * may only over-approximate.) */
 void softmmu_flush_nonglobal(CPUX86State *env)
 {
-    memset(env->tlb_large, 0, sizeof env->tlb_large);
     for (int m = 0; m < NB_MMU_MODES; m++) {
-        unsigned kept = 0;
         for (unsigned k = 0; k < env->tlb_nused[m]; k++) {
             unsigned i = env->tlb_used[m][k];
             TlbEntry *e = &env->tlb[m][i];
-            if (!(e->flags & TLBF_GLOBAL) || e->vaddr == TLB_INVALID_TAG) {
-                invalidate_entry(e);
-                env->tlb_listed[m][i] = 0;
-                continue;
-            }
-            note_large(env, e);
-            env->tlb_used[m][kept++] = (uint16_t)i;
+            if (!(e->flags & TLBF_GLOBAL) || e->vaddr == TLB_INVALID_TAG) invalidate_entry(e);
+            env->tlb_listed[m][i] &= ~1;
         }
-        env->tlb_nused[m] = kept;
+        env->tlb_nused[m] = 0;
         for (unsigned i = 0; i < TLB_VICTIM; i++) {
             TlbEntry *e = &env->victim[m][i];
             if (!(e->flags & TLBF_GLOBAL) || e->vaddr == TLB_INVALID_TAG) invalidate_entry(e);
-            else note_large(env, e);
         }
     }
     if (env->tbs) tb_jmp_cache_clear_nonglobal(env->tbs);
@@ -225,8 +220,10 @@ void softmmu_flush_page(CPUX86State *env, uint32_t addr)
 void softmmu_protect_code_page(CPUX86State *env, uint32_t phys_page)
 {
     for (int m = 0; m < NB_MMU_MODES; m++) {
-        for (unsigned k = 0; k < env->tlb_nused[m]; k++) {
-            TlbEntry *e = &env->tlb[m][env->tlb_used[m][k]];
+        for (unsigned k = 0; k < env->tlb_nused[m] + env->tlb_ngused[m]; k++) {
+            unsigned i = k < env->tlb_nused[m] ? env->tlb_used[m][k]
+                                               : env->tlb_gused[m][k - env->tlb_nused[m]];
+            TlbEntry *e = &env->tlb[m][i];
             if (e->phys == phys_page && e->tag_w != TLB_INVALID_TAG && !(e->tag_w & TLB_MMIO))
                 e->tag_w |= TLB_NOTDIRTY;
         }

@@ -20,14 +20,17 @@ void softmmu_probe(CPUX86State *env, uint32_t addr, unsigned size, int access, u
 const uint8_t *softmmu_code_page(CPUX86State *env, uint32_t addr, unsigned mmu_idx,
                                  uint32_t *phys);
 
-/* Records that entry idx of table mmu_idx now holds a translation (called by every writer of a
- * main-table entry), for the flushes below. */
-static inline void softmmu_note_fill(CPUX86State *env, unsigned mmu_idx, unsigned idx)
+/* Records that entry idx of table mmu_idx now holds a translation, global or not (called by
+ * every writer of a main-table entry), for the flushes below. */
+static inline void softmmu_note_fill(CPUX86State *env, unsigned mmu_idx, unsigned idx, bool global)
 {
-    if (!env->tlb_listed[mmu_idx][idx]) {
-        env->tlb_listed[mmu_idx][idx] = 1;
+    uint8_t bit = global ? 2 : 1;
+    if (env->tlb_listed[mmu_idx][idx] & bit) return;
+    env->tlb_listed[mmu_idx][idx] |= bit;
+    if (global)
+        env->tlb_gused[mmu_idx][env->tlb_ngused[mmu_idx]++] = (uint16_t)idx;
+    else
         env->tlb_used[mmu_idx][env->tlb_nused[mmu_idx]++] = (uint16_t)idx;
-    }
 }
 
 /* Empties the whole TLB of a new CPU (the flushes below visit only the entries in use). */

@@ -266,3 +266,40 @@ TEST(jump_cache_page_and_global_clears)
     CHECK(c->jmp_cache[tb_jmp_cache_hash(0x1000)] == NULL);
     rig_free(&r);
 }
+
+/* Global pages (CR4.PGE): their entries survive a CR3-style flush, the others do not, and a
+ * full flush empties everything, whichever list an entry is on. */
+TEST(tlb_global_entries)
+{
+    Rig r;
+    rig_init(&r);
+    CPUX86State *env = r.env;
+    /* Page tables at 3 MiB; the pages below are touched, those from 2 MiB on are global. */
+    uint32_t *pd = (uint32_t *)(r.ram + 0x300000), *pt = (uint32_t *)(r.ram + 0x301000);
+    pd[0] = 0x301000 | 7;
+    for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7 | (i >= 512 ? 0x100 : 0); /* G */
+    env->cr[3] = 0x300000;
+    env->cr[4] |= 0x80; /* PGE */
+    env->cr[0] |= 0x80000000u;
+    softmmu_flush(env);
+    for (uint32_t i = 0; i < 768; i += 2) {
+        r.ram[i << 12] = (uint8_t)(i >> 1);
+        CHECK_EQ(softmmu_ld(env, i << 12, 1, 0), (uint8_t)(i >> 1));
+    }
+    softmmu_flush_nonglobal(env);
+    int local = 0, global = 0;
+    for (unsigned i = 0; i < TLB_SIZE; i++) {
+        const TlbEntry *e = &env->tlb[0][i];
+        if (e->tag_r == TLB_INVALID_TAG) continue;
+        if (e->vaddr < 0x200000) local++;
+        else global++;
+    }
+    CHECK_EQ(local, 0);
+    CHECK_EQ(global, 128);
+    for (uint32_t i = 0; i < 768; i += 4) CHECK_EQ(softmmu_ld(env, i << 12, 1, 0), (uint8_t)(i >> 1));
+    softmmu_flush(env);
+    int live = 0;
+    for (unsigned i = 0; i < TLB_SIZE; i++) live += env->tlb[0][i].tag_r != TLB_INVALID_TAG;
+    CHECK_EQ(live, 0);
+    rig_free(&r);
+}

@@ -103,10 +103,12 @@ typedef struct CPUX86State {
     /* Soft MMU. */
     TlbEntry tlb[NB_MMU_MODES][TLB_SIZE];
     TlbEntry victim[NB_MMU_MODES][TLB_VICTIM];
-    /* Indexes of the entries filled since the last flush, so that flushes and code-page
-     * protection visit only those (the table is large; a process switch uses few entries). */
+    /* Indexes of the entries filled since the last flush, non-global ones and global ones
+     * apart, so that flushes and code-page protection visit only those (the table is large; a
+     * process switch uses few entries). tlb_listed: bit 0 in tlb_used, bit 1 in tlb_gused. */
     uint16_t tlb_used[NB_MMU_MODES][TLB_SIZE];
-    unsigned tlb_nused[NB_MMU_MODES];
+    uint16_t tlb_gused[NB_MMU_MODES][TLB_SIZE];
+    unsigned tlb_nused[NB_MMU_MODES], tlb_ngused[NB_MMU_MODES];
     uint8_t tlb_listed[NB_MMU_MODES][TLB_SIZE];
     unsigned victim_next[NB_MMU_MODES];
     uint32_t tlb_large[32]; /* bit per 4 MiB region: it may have entries of a large page */

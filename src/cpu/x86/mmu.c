@@ -91,7 +91,7 @@ void x86_tlb_fill(CPUX86State *env, uint32_t addr, int access, unsigned mmu_idx)
     }
     phys &= env->a20_mask;
     TlbEntry *e = &env->tlb[mmu_idx][tlb_index(addr)];
-    softmmu_note_fill(env, mmu_idx, tlb_index(addr));
+    softmmu_note_fill(env, mmu_idx, tlb_index(addr), tflags & TLBF_GLOBAL);
     /* Keep the entry being replaced in the victim table. */
     if (e->vaddr != TLB_INVALID_TAG && e->vaddr != page) {
         unsigned v = env->victim_next[mmu_idx]++ % TLB_VICTIM;
