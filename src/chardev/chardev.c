@@ -115,6 +115,61 @@ bool chr_write_fd(int fd, const uint8_t *buf, size_t len, int timeout_ms, bool i
     return true;
 }
 
+/* ---- gathered output ---- */
+
+#define MAX_OUTBUFS 8
+static ChrOutBuf *outbufs[MAX_OUTBUFS];
+
+void chr_flush_all(void)
+{
+    for (int i = 0; i < MAX_OUTBUFS; i++)
+        if (outbufs[i] && outbufs[i]->len) chr_outbuf_flush(outbufs[i]);
+}
+
+void chr_outbuf_init(ChrOutBuf *ob, int fd)
+{
+    static bool at_exit;
+    ob->fd = fd;
+    ob->len = 0;
+    for (int i = 0; i < MAX_OUTBUFS; i++) {
+        if (!outbufs[i]) {
+            outbufs[i] = ob;
+            if (!at_exit) atexit(chr_flush_all);
+            at_exit = true;
+            return;
+        }
+    }
+    ob->fd = -fd - 1; /* no slot left: unbuffered (see chr_outbuf_write) */
+}
+
+void chr_outbuf_flush(ChrOutBuf *ob)
+{
+    if (ob->len && ob->fd >= 0) chr_write_fd(ob->fd, ob->data, ob->len, 1000, false);
+    ob->len = 0;
+}
+
+void chr_outbuf_write(ChrOutBuf *ob, const uint8_t *buf, size_t len)
+{
+    if (ob->fd < 0) {
+        chr_write_fd(-ob->fd - 1, buf, len, 1000, false);
+        return;
+    }
+    if (ob->len + len > CHR_OUTBUF_SIZE) chr_outbuf_flush(ob);
+    if (len >= CHR_OUTBUF_SIZE) {
+        chr_write_fd(ob->fd, buf, len, 1000, false);
+        return;
+    }
+    memcpy(ob->data + ob->len, buf, len);
+    ob->len += len;
+}
+
+void chr_outbuf_release(ChrOutBuf *ob)
+{
+    chr_outbuf_flush(ob);
+    for (int i = 0; i < MAX_OUTBUFS; i++)
+        if (outbufs[i] == ob) outbufs[i] = NULL;
+}
+
 /* ---- null ---- */
 
 static void null_write(Chardev *c, const uint8_t *buf, size_t len) {}
@@ -137,17 +192,19 @@ Chardev *chr_null_new(void)
 typedef struct FileChr {
     Chardev chr;
     int fd;
+    ChrOutBuf out;
 } FileChr;
 
 static void file_write(Chardev *c, const uint8_t *buf, size_t len)
 {
     FileChr *f = (FileChr *)c;
-    chr_write_fd(f->fd, buf, len, 1000, false);
+    chr_outbuf_write(&f->out, buf, len);
 }
 
 static void file_close(Chardev *c)
 {
     FileChr *f = (FileChr *)c;
+    chr_outbuf_release(&f->out);
     close(f->fd);
     free(f);
 }
@@ -164,6 +221,7 @@ Chardev *chr_file_new(const char *path, char *err, size_t errlen)
     f->chr.write = file_write;
     f->chr.close = file_close;
     f->fd = fd;
+    chr_outbuf_init(&f->out, fd);
     return &f->chr;
 }
 

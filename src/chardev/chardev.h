@@ -41,6 +41,10 @@ static inline void chr_accept_input(Chardev *c)
 void chr_set_frontend(Chardev *c, size_t (*can_read)(void *),
                       void (*read)(void *, const uint8_t *, size_t), void *opaque);
 
+/* Writes out the output every back end has gathered (the run loop calls it once per slice and
+ * before the CPU idles, so guest output is never held for more than a slice). */
+void chr_flush_all(void);
+
 /* Close the back end (restores the terminal for stdio) and free it. NULL is allowed. */
 void chr_close(Chardev *c);
 

@@ -32,4 +32,18 @@ void chr_fdinput_flush(ChrFdInput *in);
  * to become writable. Returns false on an error other than a timeout. */
 bool chr_write_fd(int fd, const uint8_t *buf, size_t len, int timeout_ms, bool is_socket);
 
+/* Output gathered for one write per run-loop slice instead of one per guest byte (a UART
+ * transmits byte by byte). Registered buffers are written out by chr_flush_all(), at exit, and
+ * whenever they fill up. */
+#define CHR_OUTBUF_SIZE 4096
+typedef struct ChrOutBuf {
+    int fd;
+    size_t len;
+    uint8_t data[CHR_OUTBUF_SIZE];
+} ChrOutBuf;
+void chr_outbuf_init(ChrOutBuf *ob, int fd);
+void chr_outbuf_write(ChrOutBuf *ob, const uint8_t *buf, size_t len);
+void chr_outbuf_flush(ChrOutBuf *ob);
+void chr_outbuf_release(ChrOutBuf *ob); /* flushes and unregisters */
+
 #endif

@@ -18,6 +18,7 @@ typedef struct StdioChr {
     Chardev chr;
     ChrFdInput in;
     bool escape_pending;
+    ChrOutBuf out;
 } StdioChr;
 
 /* The saved terminal state must be reachable from atexit and signal handlers, which take no
@@ -83,6 +84,7 @@ static void tty_make_raw(void)
 
 static void stdio_print(const char *s)
 {
+    chr_flush_all(); /* after the guest output gathered so far */
     chr_write_fd(STDOUT_FILENO, (const uint8_t *)s, strlen(s), 1000, false);
 }
 
@@ -124,7 +126,8 @@ static size_t stdio_filter(void *opaque, uint8_t *buf, size_t len)
 
 static void stdio_write(Chardev *c, const uint8_t *buf, size_t len)
 {
-    chr_write_fd(STDOUT_FILENO, buf, len, 1000, false);
+    StdioChr *s = (StdioChr *)c;
+    chr_outbuf_write(&s->out, buf, len);
 }
 
 static void stdio_accept_input(Chardev *c)
@@ -137,6 +140,7 @@ static void stdio_close(Chardev *c)
 {
     StdioChr *s = (StdioChr *)c;
     chr_fdinput_stop(&s->in);
+    chr_outbuf_release(&s->out);
     tty_restore();
     tty_state.in_use = false;
     free(s);
@@ -157,6 +161,7 @@ Chardev *chr_stdio_new(Poller *p, char *err, size_t errlen)
     s->in.filter = stdio_filter;
     s->in.opaque = s;
     s->in.fd = -1;
+    chr_outbuf_init(&s->out, STDOUT_FILENO);
     tty_make_raw();
     s->in.chr = &s->chr;
     if (p) chr_fdinput_start(&s->in, &s->chr, p, STDIN_FILENO);

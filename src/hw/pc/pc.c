@@ -559,6 +559,7 @@ int pc_run(Machine *m)
             LOG(LOG_DEV, "pc: machine reset");
             pc_reset(m);
         }
+        chr_flush_all();
         clock_run_timers(&m->clock);
         poller_wait(&m->poller, 0);
         if (m->quit || m->poweroff_request || m->reset_request || m->debug_exit_request) continue;
