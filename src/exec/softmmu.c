@@ -72,6 +72,7 @@ static void check_watch(CPUX86State *env, uint32_t addr, unsigned size, bool wri
 
 uint32_t softmmu_ld(CPUX86State *env, uint32_t addr, unsigned size, unsigned mmu)
 {
+    env->nslow_mem++;
     if ((addr & ~PAGE_MASK) + size > PAGE_SIZE) {
         uint32_t v = 0;
         for (unsigned i = 0; i < size; i++) v |= softmmu_ld(env, addr + i, 1, mmu) << (8 * i);
@@ -94,6 +95,7 @@ void softmmu_probe(CPUX86State *env, uint32_t addr, unsigned size, int access, u
 
 void softmmu_st(CPUX86State *env, uint32_t addr, uint32_t val, unsigned size, unsigned mmu)
 {
+    env->nslow_mem++;
     if ((addr & ~PAGE_MASK) + size > PAGE_SIZE) {
         /* Both pages must be writable before any byte is written. */
         softmmu_probe(env, addr, size, ACC_WRITE, mmu);

@@ -303,3 +303,18 @@ TEST(tlb_global_entries)
     CHECK_EQ(live, 0);
     rig_free(&r);
 }
+
+/* Loads and stores that hit the TLB stay on the fast path, at any alignment (the generated
+ * index computation must agree with tlb_index() for every address bit). */
+TEST(tlb_hits_stay_inline)
+{
+    Rig r;
+    rig_init(&r);
+    /* mov ecx, 1000; mov ebx, 0x20001; 1: mov [ebx], cl; mov al, [ebx+2]; add ebx, 0x22;
+     * dec ecx; jnz 1b; hlt */
+    run(&r, "b9e8030000 bb01000200 880b 8a4302 83c322 49 75f5 f4");
+    CHECK_EQ(r.env->regs[R_ECX], 0);
+    CHECK_EQ(r.ram[0x20001 + 999 * 0x22], 1);
+    CHECK(r.env->nslow_mem < 100);
+    rig_free(&r);
+}

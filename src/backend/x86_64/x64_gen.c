@@ -845,13 +845,16 @@ static void emit_tlb_index(Gen *g, Loc a)
 {
     X64Buf *B = &g->b;
     /* index = ((a >> 12) + ((a >> 22) << 1)) & (TLB_SIZE - 1), as tlb_index(). With BMI2 the
-     * rotations leave the wanted bits at the bottom and the mask drops the rest. */
-    if (g->j->bmi2 && a.kind == L_REG) {
-        x64_rorx_rr(B, X_RCX, a.reg, PAGE_BITS);
-        x64_rorx_rr(B, X_RAX, a.reg, 22);
-    } else if (g->j->bmi2) {
-        x64_rorx_rm(B, X_RCX, envm(a.disp), PAGE_BITS);
-        x64_rorx_rm(B, X_RAX, envm(a.disp), 22);
+     * rotation leaves a >> 12 in the low 20 bits (the address's low bits above them are carried
+     * out by the mask); a >> 22 must be exact, as it is added at twice its weight. */
+    _Static_assert(TLB_BITS <= 20, "the rotation keeps 20 clean bits");
+    if (g->j->bmi2) {
+        if (a.kind == L_REG)
+            x64_rorx_rr(B, X_RCX, a.reg, PAGE_BITS);
+        else
+            x64_rorx_rm(B, X_RCX, envm(a.disp), PAGE_BITS);
+        emit_load(g, X_RAX, a);
+        x64_shift_ri(B, false, SH_SHR, X_RAX, 22);
     } else {
         emit_load(g, X_RCX, a);
         x64_shift_ri(B, false, SH_SHR, X_RCX, PAGE_BITS);

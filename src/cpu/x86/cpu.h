@@ -110,6 +110,7 @@ typedef struct CPUX86State {
     uint16_t tlb_gused[NB_MMU_MODES][TLB_SIZE];
     unsigned tlb_nused[NB_MMU_MODES], tlb_ngused[NB_MMU_MODES];
     uint8_t tlb_listed[NB_MMU_MODES][TLB_SIZE];
+    uint64_t nslow_mem; /* accesses that took the soft-MMU slow path (statistics) */
     unsigned victim_next[NB_MMU_MODES];
     uint32_t tlb_large[32]; /* bit per 4 MiB region: it may have entries of a large page */
     uint32_t mem_generation;
