@@ -393,6 +393,30 @@ void gen_cond(DisasContext *dc, int cond, IrCond *c, IrVar *a, IrVar *b)
             *c = IRC_LTU, *a = d, *b = s, done = true;
         }
         break;
+    case CC_OP_ADCB:
+    case CC_OP_SBBB:
+        if (base == 2) {
+            /* With carry in: ADC carries out iff dst <= src, SBB borrows iff the first operand
+             * (dst + src + carry) <= src; without, the strict comparisons (as cc_cf). */
+            IrVar d = dc->cc_dst, s = dc->cc_src;
+            if (kind == CC_OP_SBBB) {
+                d = tcg_temp(dc);
+                ir_add(ir, d, dc->cc_dst, dc->cc_src);
+                ir_add(ir, d, d, dc->cc_src2);
+            }
+            if (size < 4) {
+                IrVar dm = tcg_temp(dc), sm = tcg_temp(dc);
+                ir_andi(ir, dm, d, m);
+                ir_andi(ir, sm, s, m);
+                d = dm, s = sm;
+            }
+            IrVar t = tcg_temp(dc), le = tcg_temp(dc);
+            ir_setcond(ir, IRC_LTU, t, d, s);
+            ir_setcond(ir, IRC_LEU, le, d, s);
+            ir_movcond(ir, IRC_NE, t, dc->cc_src2, tcg_const(dc, 0), le);
+            *c = IRC_NE, *a = t, *b = tcg_const(dc, 0), done = true;
+        }
+        break;
     case CC_OP_INCB:
     case CC_OP_DECB:
         if (base == 2) *c = IRC_NE, *a = dc->cc_src, *b = tcg_const(dc, 0), done = true;
