@@ -318,3 +318,32 @@ TEST(tlb_hits_stay_inline)
     CHECK(r.env->nslow_mem < 100);
     rig_free(&r);
 }
+
+/* REP MOVS/STOS take whole page runs at once; the results must be the per-element ones: a
+ * copy onto itself one byte ahead replicates the first byte, and an element straddling a page
+ * boundary is still stored whole. */
+TEST(rep_movs_stos_runs)
+{
+    Rig r;
+    rig_init(&r);
+    for (int k = 0; k < 6000; k++) r.ram[0x20000 + k] = (uint8_t)(k * 7 + 1);
+    /* mov esi, 0x20000; mov edi, 0x20001; mov ecx, 5000; rep movsb;
+     * mov edi, 0x30ffe; mov eax, 0x12345678; mov ecx, 3000; rep stosd; hlt */
+    run(&r, "be00000200 bf01000200 b988130000 f3a4 bffe0f0300 b878563412 b9b80b0000 f3ab f4");
+    CPUX86State *env = r.env;
+    int bad = 0;
+    for (int k = 0; k <= 5000; k++) bad += r.ram[0x20000 + k] != 1;
+    bad += r.ram[0x20000 + 5001] != (uint8_t)(5001 * 7 + 1);
+    CHECK_EQ(bad, 0);
+    CHECK_EQ(env->regs[R_ESI], 0x20000 + 5000);
+    for (int i = 0; i < 3000; i++) {
+        uint32_t v;
+        memcpy(&v, r.ram + 0x30ffe + 4 * i, 4);
+        bad += v != 0x12345678;
+    }
+    CHECK_EQ(bad, 0);
+    CHECK_EQ(env->regs[R_EDI], 0x30ffe + 12000);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK(env->nslow_mem < 100); /* the runs did not go element by element through C */
+    rig_free(&r);
+}

@@ -100,6 +100,7 @@ extern const IrHelper hlp_cpuid, hlp_rdtsc, hlp_rdmsr, hlp_wrmsr, hlp_rdpmc, hlp
     hlp_clts, hlp_invlpg, hlp_priv, hlp_single_step, hlp_cc_eflags, hlp_get_eflags,
     hlp_set_ccflags, hlp_smsw, hlp_cc_cf, hlp_insn_bp, hlp_clear_rf;
 extern const IrHelper hlp_div, hlp_bcd, hlp_shift, hlp_dshift, hlp_cmpxchg8b;
+extern const IrHelper hlp_rep_fast; /* helpers/string.c */
 extern const IrHelper hlp_fpu, hlp_fpu_local, hlp_fwait, hlp_fxsave, hlp_fxrstor;
 
 #endif

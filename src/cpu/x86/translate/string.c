@@ -5,6 +5,7 @@
 #include "cpu/x86/translate.h"
 
 #define REP_CHUNK 1024
+#define REP_FAST_CHUNK 16384 /* elements per block execution when whole pages move at once */
 
 static int log2_size(int n) { return n == 1 ? 0 : n == 2 ? 1 : 2; }
 
@@ -141,12 +142,29 @@ bool translate_string(DisasContext *dc)
     }
     start->aux = CC_OP_DYNAMIC;
 
-    int loop = ir_new_label(b), done = ir_new_label(b);
+    /* REP MOVS/STOS over flat DS/ES with 32-bit addresses: runs inside one page each go
+     * through hlp_rep_fast; the element it declines takes the per-element path below. */
+    bool fast = (m == X86_MOVS || m == X86_STOS) && dc->flat && insn->addrsize == 4 &&
+                !(dc->flags & HF_AC) &&
+                (m == X86_STOS || src_seg(dc) == R_DS || src_seg(dc) == R_ES ||
+                 src_seg(dc) == R_SS);
+    int loop = ir_new_label(b), done = ir_new_label(b), next = ir_new_label(b);
     IrVar iters = tcg_temp(dc);
     ir_movi(b, iters, 0);
     ir_label(b, loop);
     IrVar cnt = str_off(dc, R_ECX);
     ir_brcond(b, IRC_EQ, cnt, tcg_const(dc, 0), done);
+    if (fast) {
+        int slow = ir_new_label(b);
+        IrVar n = tcg_temp(dc);
+        gen_helper(dc, &hlp_rep_fast, n,
+                   tcg_const(dc, (uint32_t)insn->datasize | (uint32_t)dc->mem_idx << 8),
+                   tcg_const(dc, m == X86_STOS), 0);
+        ir_brcond(b, IRC_EQ, n, tcg_const(dc, 0), slow);
+        ir_add(b, iters, iters, n);
+        ir_br(b, next);
+        ir_label(b, slow);
+    }
     gen_string_iter(dc, true);
     str_advance(dc, R_ECX, tcg_const(dc, (uint32_t)-1));
     if (cmp) {
@@ -156,7 +174,8 @@ bool translate_string(DisasContext *dc)
                   tcg_const(dc, mask), done);
     }
     ir_addi(b, iters, iters, 1);
-    ir_brcond(b, IRC_LTU, iters, tcg_const(dc, io ? 1 : REP_CHUNK), loop);
+    ir_label(b, next);
+    ir_brcond(b, IRC_LTU, iters, tcg_const(dc, io ? 1 : fast ? REP_FAST_CHUNK : REP_CHUNK), loop);
     /* Chunk done with work left: resume this instruction in a new block execution. */
     cnt = str_off(dc, R_ECX);
     ir_brcond(b, IRC_EQ, cnt, tcg_const(dc, 0), done);
