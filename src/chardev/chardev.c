@@ -131,31 +131,27 @@ void chr_outbuf_init(ChrOutBuf *ob, int fd)
     static bool at_exit;
     ob->fd = fd;
     ob->len = 0;
-    for (int i = 0; i < MAX_OUTBUFS; i++) {
+    ob->gathered = false;
+    for (int i = 0; i < MAX_OUTBUFS && !ob->gathered; i++) {
         if (!outbufs[i]) {
             outbufs[i] = ob;
-            if (!at_exit) atexit(chr_flush_all);
-            at_exit = true;
-            return;
+            ob->gathered = true;
         }
     }
-    ob->fd = -fd - 1; /* no slot left: unbuffered (see chr_outbuf_write) */
+    if (ob->gathered && !at_exit) atexit(chr_flush_all);
+    at_exit |= ob->gathered;
 }
 
 void chr_outbuf_flush(ChrOutBuf *ob)
 {
-    if (ob->len && ob->fd >= 0) chr_write_fd(ob->fd, ob->data, ob->len, 1000, false);
+    if (ob->len) chr_write_fd(ob->fd, ob->data, ob->len, 1000, false);
     ob->len = 0;
 }
 
 void chr_outbuf_write(ChrOutBuf *ob, const uint8_t *buf, size_t len)
 {
-    if (ob->fd < 0) {
-        chr_write_fd(-ob->fd - 1, buf, len, 1000, false);
-        return;
-    }
     if (ob->len + len > CHR_OUTBUF_SIZE) chr_outbuf_flush(ob);
-    if (len >= CHR_OUTBUF_SIZE) {
+    if (!ob->gathered || len >= CHR_OUTBUF_SIZE) {
         chr_write_fd(ob->fd, buf, len, 1000, false);
         return;
     }

@@ -38,6 +38,7 @@ bool chr_write_fd(int fd, const uint8_t *buf, size_t len, int timeout_ms, bool i
 #define CHR_OUTBUF_SIZE 4096
 typedef struct ChrOutBuf {
     int fd;
+    bool gathered; /* false when no registry slot was free: every write goes straight out */
     size_t len;
     uint8_t data[CHR_OUTBUF_SIZE];
 } ChrOutBuf;

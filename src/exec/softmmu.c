@@ -147,19 +147,20 @@ void softmmu_init(CPUX86State *env)
     memset(env->tlb_large, 0, sizeof env->tlb_large);
 }
 
+/* Invalidates the entries of table m on one of its fill lists and unlists them. */
+static void invalidate_listed(CPUX86State *env, int m, const uint16_t *list, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++) {
+        invalidate_entry(&env->tlb[m][list[k]]);
+        env->tlb_listed[m][list[k]] = 0;
+    }
+}
+
 void softmmu_flush(CPUX86State *env)
 {
     for (int m = 0; m < NB_MMU_MODES; m++) {
-        for (unsigned k = 0; k < env->tlb_nused[m]; k++) {
-            unsigned i = env->tlb_used[m][k];
-            invalidate_entry(&env->tlb[m][i]);
-            env->tlb_listed[m][i] = 0;
-        }
-        for (unsigned k = 0; k < env->tlb_ngused[m]; k++) {
-            unsigned i = env->tlb_gused[m][k];
-            invalidate_entry(&env->tlb[m][i]);
-            env->tlb_listed[m][i] = 0;
-        }
+        invalidate_listed(env, m, env->tlb_used[m], env->tlb_nused[m]);
+        invalidate_listed(env, m, env->tlb_gused[m], env->tlb_ngused[m]);
         env->tlb_nused[m] = env->tlb_ngused[m] = 0;
     }
     memset(env->victim, 0xff, sizeof env->victim);
@@ -193,9 +194,9 @@ void softmmu_flush_nonglobal(CPUX86State *env)
 void softmmu_flush_page(CPUX86State *env, uint32_t addr)
 {
     uint32_t page = addr & PAGE_MASK;
-    unsigned r = addr >> 22;
-    if (env->tlb_large[r >> 5] & (1u << (r & 31))) {
-        env->tlb_large[r >> 5] &= ~(1u << (r & 31));
+    uint32_t *large = &env->tlb_large[addr >> 27], bit = 1u << (addr >> 22 & 31);
+    if (*large & bit) {
+        *large &= ~bit;
         uint32_t base = addr & 0xffc00000u;
         for (int m = 0; m < NB_MMU_MODES; m++) {
             for (unsigned k = 0; k < 1024; k++) {
@@ -219,20 +220,21 @@ void softmmu_flush_page(CPUX86State *env, uint32_t addr)
     if (env->tbs) tb_jmp_cache_clear_page(env->tbs, page);
 }
 
+/* Routes writes through e to the slow path if it maps phys_page to RAM. */
+static void protect_entry(TlbEntry *e, uint32_t phys_page)
+{
+    if (e->phys == phys_page && e->tag_w != TLB_INVALID_TAG && !(e->tag_w & TLB_MMIO))
+        e->tag_w |= TLB_NOTDIRTY;
+}
+
 void softmmu_protect_code_page(CPUX86State *env, uint32_t phys_page)
 {
     for (int m = 0; m < NB_MMU_MODES; m++) {
-        for (unsigned k = 0; k < env->tlb_nused[m] + env->tlb_ngused[m]; k++) {
-            unsigned i = k < env->tlb_nused[m] ? env->tlb_used[m][k]
-                                               : env->tlb_gused[m][k - env->tlb_nused[m]];
-            TlbEntry *e = &env->tlb[m][i];
-            if (e->phys == phys_page && e->tag_w != TLB_INVALID_TAG && !(e->tag_w & TLB_MMIO))
-                e->tag_w |= TLB_NOTDIRTY;
-        }
-        for (unsigned i = 0; i < TLB_VICTIM; i++) {
-            TlbEntry *e = &env->victim[m][i];
-            if (e->phys == phys_page && e->tag_w != TLB_INVALID_TAG && !(e->tag_w & TLB_MMIO))
-                e->tag_w |= TLB_NOTDIRTY;
-        }
+        for (unsigned k = 0; k < env->tlb_nused[m]; k++)
+            protect_entry(&env->tlb[m][env->tlb_used[m][k]], phys_page);
+        for (unsigned k = 0; k < env->tlb_ngused[m]; k++)
+            protect_entry(&env->tlb[m][env->tlb_gused[m][k]], phys_page);
+        for (unsigned i = 0; i < TLB_VICTIM; i++)
+            protect_entry(&env->victim[m][i], phys_page);
     }
 }

@@ -33,6 +33,12 @@ static inline void softmmu_note_fill(CPUX86State *env, unsigned mmu_idx, unsigne
         env->tlb_used[mmu_idx][env->tlb_nused[mmu_idx]++] = (uint16_t)idx;
 }
 
+/* Large-page bookkeeping: the 4 MiB region of vaddr may have entries of a large page. */
+static inline void softmmu_note_large(CPUX86State *env, uint32_t vaddr)
+{
+    env->tlb_large[vaddr >> 27] |= 1u << (vaddr >> 22 & 31);
+}
+
 /* Empties the whole TLB of a new CPU (the flushes below visit only the entries in use). */
 void softmmu_init(CPUX86State *env);
 void softmmu_flush(CPUX86State *env);

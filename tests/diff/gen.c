@@ -1063,9 +1063,8 @@ static void case_begin(Gen *g, int group, int use_ptrs)
 
 static void case_end(Gen *g)
 {
-    g->c->undef =
-        g->undef | g->undef_any << DIFF_UNDEF_ANY_SHIFT | (g->tainted ? DIFF_UNDEF_RESULT : 0) |
-        (g->model ? DIFF_UNDEF_MODEL : 0);
+    g->c->undef = g->undef | g->undef_any << DIFF_UNDEF_ANY_SHIFT |
+                  (g->tainted ? DIFF_UNDEF_RESULT : 0) | (g->model ? DIFF_UNDEF_MODEL : 0);
     if (g->c->code_len == 0) /* a generator gave up: keep the case well formed */
         emit8(g, 0x90);
 }

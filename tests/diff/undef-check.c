@@ -489,7 +489,8 @@ static void run_random_either(const char *name, const uint8_t *insn, int len, Mo
     }
     if (a.bad && !b.bad) {
         printf("# ok %s: %u inputs (this host clears the undefined flags and sets PF from the "
-               "index)\n", name, b.runs);
+               "index)\n",
+               name, b.runs);
         classes++;
         total_runs += b.runs;
         return;

@@ -115,7 +115,7 @@ void x86_tlb_fill(CPUX86State *env, uint32_t addr, int access, unsigned mmu_idx)
     if (x86_page_watched(env, page, true)) wflags |= TLB_WATCH;
     e->tag_r = page | rflags;
     e->tag_w = writable ? page | wflags : TLB_INVALID_TAG;
-    if (tflags & TLBF_LARGE) env->tlb_large[page >> 27] |= 1u << (page >> 22 & 31);
+    if (tflags & TLBF_LARGE) softmmu_note_large(env, page);
 }
 
 bool x86_debug_translate(CPUX86State *env, uint32_t addr, uint32_t *phys)

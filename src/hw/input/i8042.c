@@ -151,7 +151,10 @@ static void ctrl_put(I8042 *k, uint8_t b, Source src)
     kbd_refill(k);
 }
 
-static void ctrl_reply(I8042 *k, uint8_t b) { ctrl_put(k, b, SRC_KBD); }
+static void ctrl_reply(I8042 *k, uint8_t b)
+{
+    ctrl_put(k, b, SRC_KBD);
+}
 
 static void kb_send(I8042 *k, uint8_t b)
 {

@@ -9,17 +9,20 @@
 #include "cpu/x86/helpers.h"
 #include "exec/softmmu.h"
 
-/* Host address of [lin, lin + len) when its page's entry matches for the access, or NULL. */
+/* Host address of lin when its page's TLB entry is a plain RAM hit for the access (a tag with
+ * any flag bit fails, as on the translated fast path), or NULL. */
 static uint8_t *ram_run(CPUX86State *env, uint32_t lin, unsigned mmu, bool write)
 {
     const TlbEntry *e = &env->tlb[mmu][tlb_index(lin)];
-    uint32_t tag = write ? e->tag_w : e->tag_r;
-    if (tag != (lin & PAGE_MASK)) return NULL;
+    if (!tlb_hit(write ? e->tag_w : e->tag_r, lin, 1)) return NULL;
     return (uint8_t *)(uintptr_t)(lin + e->addend);
 }
 
 /* Elements of `size` bytes that fit before addr's page ends. */
-static uint32_t page_room(uint32_t addr, unsigned size) { return (PAGE_SIZE - (addr & ~PAGE_MASK)) / size; }
+static uint32_t page_room(uint32_t addr, unsigned size)
+{
+    return (PAGE_SIZE - (addr & ~PAGE_MASK)) / size;
+}
 
 /* a = element size | mmu << 8, b = 1 for STOS; returns the elements done (ESI, EDI, ECX
  * updated). */
@@ -40,7 +43,8 @@ static uint32_t hlp_rep_fast_fn(void *opaque, uint32_t a, uint32_t stos, uint32_
             memset(d, (int)(v & 0xff), n);
         } else {
             for (uint32_t i = 0; i < n; i++)
-                for (unsigned k = 0; k < size; k++) d[i * size + k] = (uint8_t)(v >> (8 * k));
+                for (unsigned k = 0; k < size; k++)
+                    d[i * size + k] = (uint8_t)(v >> (8 * k));
         }
     } else {
         uint32_t src = env->regs[R_ESI];
@@ -52,7 +56,8 @@ static uint32_t hlp_rep_fast_fn(void *opaque, uint32_t a, uint32_t stos, uint32_
         size_t len = (size_t)n * size;
         if (d > s && d < s + len) {
             /* Overlap with the destination ahead: element by element, as the CPU does. */
-            for (size_t i = 0; i < len; i += size) memmove(d + i, s + i, size);
+            for (size_t i = 0; i < len; i += size)
+                memmove(d + i, s + i, size);
         } else {
             memmove(d, s, len);
         }
