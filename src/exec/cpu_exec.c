@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "cpu/x86/fpu.h"
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/translate.h"
 #include "exec/softmmu_slow.h"
@@ -158,7 +159,7 @@ static int exec_loop(CPUX86State *env)
     }
 }
 
-int x86_cpu_exec(CPUX86State *env)
+static int cpu_exec_slice(CPUX86State *env)
 {
     if (setjmp(env->jmp_env)) {
         /* Unwound from a helper or slow path: state is that of an instruction boundary. */
@@ -173,4 +174,13 @@ int x86_cpu_exec(CPUX86State *env)
         if (env->interrupt_request & INT_REQ_RESET) return X86_EXIT_SHUTDOWN;
     }
     return exec_loop(env);
+}
+
+int x86_cpu_exec(CPUX86State *env)
+{
+    int r = cpu_exec_slice(env);
+    /* Outside the run loop, env->fpu holds the x87 state (devices, save/restore, the
+     * debugger, tests look at it there). */
+    x86_fpu_release(env);
+    return r;
 }

@@ -16,6 +16,7 @@ diff_enter:
         mov     %esp, DIFF_CTL + CTL_HOST_ESP
         movl    $1, DIFF_CTL + CTL_IN_CASE
         mov     $DIFF_STACK_TOP, %esp
+        fninit                          /* x87 cases start from the initial FPU state */
         pushl   DIFF_CTL + CTL_IN_EFLAGS
         popfl
         mov     DIFF_CTL + CTL_IN + 0, %eax

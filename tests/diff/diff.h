@@ -64,6 +64,10 @@
 /* In the low half, not a flag: the case holds an instruction whose undefined flags differ
  * between AMD generations (BSF/BSR), so it is compared masked even on an AMD host. */
 #define DIFF_UNDEF_MODEL 0x8000u
+/* Also not a flag: the case holds FCOMI, FUCOMI or their popping forms, which clear C1 per the
+ * SDM (and on Intel) but leave it unchanged on AMD; C1 in the final FNSTSW AX is then compared
+ * only on other hosts (no status word reaches memory after such an instruction). */
+#define DIFF_UNDEF_X87_C1 0x4000u
 
 enum {
     GRP_ALU,
@@ -74,11 +78,12 @@ enum {
     GRP_BITOPS,
     GRP_MISC,
     GRP_MIXED,
+    GRP_X87,
     GRP_COUNT
 };
 
 static const char *const diff_group_names[GRP_COUNT] = {
-    "alu", "shift", "muldiv", "bcd", "string", "bitops", "misc", "mixed",
+    "alu", "shift", "muldiv", "bcd", "string", "bitops", "misc", "mixed", "x87",
 };
 
 /* Patches overwrite bytes of the seeded buffer so the generator can choose memory operands

@@ -1010,6 +1010,183 @@ static void gen_misc(Gen *g, int sel)
     done(g);
 }
 
+/* ---- x87 ---- */
+
+/* Sequences of the basic x87 instructions on values loaded from the buffer (random bytes, or
+ * special values patched in): arithmetic, compares (C0-C3 and EFLAGS), loads, stores,
+ * rounding-control and precision-control changes, stack overflow and underflow. Exceptions stay
+ * masked. The case ends with FNSTSW AX and the top of the stack stored to the buffer, so the
+ * comparison covers results, condition codes, flags and TOP. EBX points at the buffer; memory
+ * operands are [ebx + d8]. */
+
+static const uint32_t x87_f32[] = {
+    0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000,
+    0x7fa00000, 0x00000001, 0x807fffff, 0x00800000, 0x7f7fffff, 0x40490fdb, 0x4b000001,
+    0x3effffff, 0x5f000000,
+};
+static const uint32_t x87_f64_hi[] = {
+    0x00000000, 0x80000000, 0x3ff00000, 0x7ff00000, 0xfff80000, 0x7ff40000,
+    0x00000001, 0x000fffff, 0x43300000, 0x41dfffff, 0xc3e00000, 0x3fe00000,
+};
+
+static int x87_depth;  /* registers pushed so far, as far as the generator can tell */
+static int x87_cw_set; /* the FLDCW value is patched in */
+
+static void x87_modrm_mem(Gen *g, int esc, int regf, unsigned d8)
+{
+    emit8(g, (uint32_t)esc);
+    emit8(g, 0x40 | (uint32_t)regf << 3 | EBX);
+    emit8(g, d8);
+}
+
+/* Buffer layout: operands in [0, X87_OPND_END), the FLDCW value at X87_CW (patched once per case,
+ * so no other patch overlaps it), and the final stores at 0x70 and 0x7a. */
+#define X87_OPND_END 0x60
+#define X87_CW       0x6a
+
+/* A memory operand of size bytes at a random buffer offset, sometimes holding a special value. */
+static unsigned x87_operand(Gen *g, int size, int is_float)
+{
+    unsigned d8 = rnd(g, X87_OPND_END) & ~1u;
+    if (is_float && size == 4 && chance(g, 50))
+        patch_mem(g, DIFF_BUF_OFF + d8, 32, x87_f32[rnd(g, sizeof x87_f32 / 4)]);
+    else if (is_float && size == 8 && chance(g, 50)) {
+        patch_mem(g, DIFF_BUF_OFF + d8, 32, chance(g, 50) ? 0 : rnd32(g));
+        patch_mem(g, DIFF_BUF_OFF + d8 + 4, 32, x87_f64_hi[rnd(g, sizeof x87_f64_hi / 4)]);
+    } else if (is_float && size == 10 && chance(g, 60)) /* a sign and exponent near 1.0 */
+        patch_mem(g, DIFF_BUF_OFF + d8 + 8, 16, 0x3ff0 + rnd(g, 32) + (chance(g, 30) ? 0x8000 : 0));
+    return d8;
+}
+
+static void x87_push(void) { x87_depth += x87_depth < 8; }
+static void x87_pop(int n) { x87_depth = x87_depth > n ? x87_depth - n : 0; }
+
+/* A register index, usually of a register in use. */
+static unsigned x87_sti(Gen *g)
+{
+    if (x87_depth > 0 && chance(g, 90)) return rnd(g, (uint32_t)x87_depth);
+    return rnd(g, 8);
+}
+
+#define X87_VARIANTS 16
+
+static void gen_x87(Gen *g, int sel)
+{
+    if (sel < 0) {
+        /* Loads while the stack is shallow, fewer pushes when it is deep. */
+        if (x87_depth == 0 && chance(g, 85))
+            sel = 0;
+        else if (x87_depth >= 6 && chance(g, 60))
+            sel = 6 + (int)rnd(g, 3);
+        else
+            sel = (int)rnd(g, X87_VARIANTS);
+    }
+    static const int arith_ops[6] = {0, 1, 4, 5, 6, 7}; /* add mul sub subr div divr */
+    switch (sel) {
+    case 0: { /* loads */
+        int k = (int)rnd(g, 8);
+        if (k == 0) x87_modrm_mem(g, 0xd9, 0, x87_operand(g, 4, 1));      /* fld m32 */
+        else if (k == 1) x87_modrm_mem(g, 0xdd, 0, x87_operand(g, 8, 1)); /* fld m64 */
+        else if (k == 2) x87_modrm_mem(g, 0xdb, 5, x87_operand(g, 10, 1)); /* fld m80 */
+        else if (k == 3) x87_modrm_mem(g, 0xdf, 0, x87_operand(g, 2, 0)); /* fild m16 */
+        else if (k == 4) x87_modrm_mem(g, 0xdb, 0, x87_operand(g, 4, 0)); /* fild m32 */
+        else if (k == 5) x87_modrm_mem(g, 0xdf, 5, x87_operand(g, 8, 0)); /* fild m64 */
+        else if (k == 6) emit8(g, 0xd9), emit8(g, chance(g, 50) ? 0xe8 : 0xee); /* fld1, fldz */
+        else emit8(g, 0xd9), emit8(g, 0xc0 + x87_sti(g));             /* fld st(i) */
+        x87_push();
+        break;
+    }
+    case 1: /* fop st0, st(i) (D8: also fcom, fcomp) */
+    case 2: { /* fop st(i), st0 */
+        int op = sel == 1 ? (int)rnd(g, 8) : arith_ops[rnd(g, 6)];
+        emit8(g, sel == 1 ? 0xd8 : 0xdc);
+        emit8(g, 0xc0 | (uint32_t)op << 3 | x87_sti(g));
+        if (op == 3) x87_pop(1);
+        break;
+    }
+    case 3: /* fop m32 / m64 / m16int / m32int */
+    case 4: {
+        static const int esc[4] = {0xd8, 0xdc, 0xde, 0xda};
+        static const int size[4] = {4, 8, 2, 4};
+        int k = (int)rnd(g, 4), op = (int)rnd(g, 8);
+        x87_modrm_mem(g, esc[k], op, x87_operand(g, size[k], k < 2));
+        if (op == 3) x87_pop(1);
+        break;
+    }
+    case 5: { /* one-operand and stack-neutral register instructions */
+        static const uint8_t ops[10] = {0xe0, 0xe1, 0xe4, 0xfa, 0xfc, 0xc8, 0xc8, 0xd0, 0xf6, 0xf7};
+        uint8_t b = ops[rnd(g, 10)];
+        emit8(g, 0xd9);
+        emit8(g, b == 0xc8 ? 0xc8 + x87_sti(g) : b); /* fchs fabs ftst fsqrt frndint fxch fnop */
+        break;
+    }
+    case 6: { /* popping arithmetic, fcompp, fucompp */
+        int k = (int)rnd(g, 8);
+        if (k == 6) emit8(g, 0xde), emit8(g, 0xd9), x87_pop(2);
+        else if (k == 7) emit8(g, 0xda), emit8(g, 0xe9), x87_pop(2);
+        else emit8(g, 0xde), emit8(g, 0xc0 | (uint32_t)arith_ops[k] << 3 | x87_sti(g)), x87_pop(1);
+        break;
+    }
+    case 7: { /* stores to registers and memory */
+        int k = (int)rnd(g, 12);
+        unsigned d8 = rnd(g, X87_OPND_END);
+        if (k == 0) emit8(g, 0xdd), emit8(g, 0xd0 + x87_sti(g));             /* fst st(i) */
+        else if (k == 1) emit8(g, 0xdd), emit8(g, 0xd8 + x87_sti(g)), x87_pop(1); /* fstp st(i) */
+        else if (k == 2) x87_modrm_mem(g, 0xd9, 2, d8);                    /* fst m32 */
+        else if (k == 3) x87_modrm_mem(g, 0xd9, 3, d8), x87_pop(1);       /* fstp m32 */
+        else if (k == 4) x87_modrm_mem(g, 0xdd, 2, d8);                    /* fst m64 */
+        else if (k == 5) x87_modrm_mem(g, 0xdd, 3, d8), x87_pop(1);       /* fstp m64 */
+        else if (k == 6) x87_modrm_mem(g, 0xdb, 7, d8), x87_pop(1);       /* fstp m80 */
+        else if (k == 7) x87_modrm_mem(g, 0xdf, 2, d8);                    /* fist m16 */
+        else if (k == 8) x87_modrm_mem(g, 0xdf, 3, d8), x87_pop(1);       /* fistp m16 */
+        else if (k == 9) x87_modrm_mem(g, 0xdb, 2, d8);                    /* fist m32 */
+        else if (k == 10) x87_modrm_mem(g, 0xdb, 3, d8), x87_pop(1);      /* fistp m32 */
+        else x87_modrm_mem(g, 0xdf, 7, d8), x87_pop(1);                     /* fistp m64 */
+        break;
+    }
+    case 8: /* fcomi, fucomi, fcomip, fucomip (EFLAGS) and fucom, fucomp */
+    case 9: {
+        static const uint8_t esc[6] = {0xdb, 0xdb, 0xdf, 0xdf, 0xdd, 0xdd};
+        static const uint8_t base[6] = {0xf0, 0xe8, 0xf0, 0xe8, 0xe0, 0xe8};
+        int k = (int)rnd(g, 6);
+        emit8(g, esc[k]);
+        emit8(g, base[k] + x87_sti(g));
+        if (k < 4) g->undef |= DIFF_UNDEF_X87_C1;
+        if (k == 2 || k == 3 || k == 5) x87_pop(1);
+        break;
+    }
+    case 10: /* FLDCW: random precision and rounding control and reserved bits, all masked */
+        if (!x87_cw_set) {
+            if (g->npatch == DIFF_PATCHES) g->npatch--; /* the case's last patch gives way */
+            patch_mem(g, DIFF_BUF_OFF + X87_CW, 16, 0x3f | (rnd32(g) & 0xffc0));
+            x87_cw_set = 1;
+        }
+        x87_modrm_mem(g, 0xd9, 5, X87_CW);
+        break;
+    case 11: /* FNSTCW, FNSTSW m16, FNSTSW AX */
+        if (chance(g, 33)) emit8(g, 0xdf), emit8(g, 0xe0);
+        else /* FNSTCW, or FNSTSW m16 unless C1 is model-specific by now */
+            x87_modrm_mem(g, chance(g, 50) || (g->undef & DIFF_UNDEF_X87_C1) ? 0xd9 : 0xdd, 7,
+                          rnd(g, X87_OPND_END));
+        break;
+    case 12: { /* fdecstp, fincstp, ffree */
+        int k = (int)rnd(g, 3);
+        emit8(g, k == 2 ? 0xdd : 0xd9);
+        emit8(g, k == 0 ? 0xf6 : k == 1 ? 0xf7 : 0xc0 + x87_sti(g));
+        break;
+    }
+    default: /* more of the common arithmetic */
+        if (chance(g, 50)) {
+            emit8(g, 0xd8);
+            emit8(g, 0xc0 | (uint32_t)arith_ops[rnd(g, 6)] << 3 | x87_sti(g));
+        } else {
+            x87_modrm_mem(g, 0xdc, arith_ops[rnd(g, 6)], x87_operand(g, 8, 1));
+        }
+        break;
+    }
+    done(g);
+}
+
 /* ---- cases ---- */
 
 typedef void (*GenFn)(Gen *g, int sel);
@@ -1166,6 +1343,22 @@ static void generate(Gen *g)
     sequences(g, GRP_MISC, gen_misc, 500, 4);
 
     sequences(g, GRP_MIXED, gen_any, 1200, 5);
+
+    for (int i = 0; i < 3000; i++) {
+        case_begin(g, GRP_X87, 0);
+        g->c->regs[EBX] = DIFF_BUF;
+        g->reserved |= 1u << EBX;
+        x87_depth = 0;
+        x87_cw_set = 0;
+        int k = 1 + (int)rnd(g, 9);
+        for (int j = 0; j < k && room(g, 3 + 8); j++)
+            gen_x87(g, i < 2 * X87_VARIANTS ? (j == 0 ? 0 : i % X87_VARIANTS) : -1);
+        /* fnstsw ax; fstp tbyte [ebx + 0x70]; fstp tbyte [ebx + 0x7a] */
+        emit8(g, 0xdf), emit8(g, 0xe0), done(g);
+        x87_modrm_mem(g, 0xdb, 7, 0x70), done(g);
+        x87_modrm_mem(g, 0xdb, 7, 0x7a), done(g);
+        case_end(g);
+    }
 }
 
 int main(int argc, char **argv)

@@ -2,6 +2,7 @@
  * mode until HLT, then registers, flags and memory are checked. */
 #include "test.h"
 
+#include "backend/backend.h"
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/helpers.h"
 #include "exec/softmmu_slow.h"
@@ -345,5 +346,59 @@ TEST(rep_movs_stos_runs)
     CHECK_EQ(env->regs[R_EDI], 0x30ffe + 12000);
     CHECK_EQ(env->regs[R_ECX], 0);
     CHECK(env->nslow_mem < 100); /* the runs did not go element by element through C */
+    rig_free(&r);
+}
+
+/* x87 arithmetic with memory operands, FCOMIP, FLDCW and FISTP: the results of the guest's
+ * instructions, and with the x86-64 back end they run on the host FPU (only FNINIT, which it
+ * does not take, goes through C). */
+TEST(x87_runs_on_host_fpu)
+{
+    Rig r;
+    rig_init(&r);
+    const double half = 0.5, x = 2.75;
+    const uint16_t cw = 0x0f7f; /* round toward zero, exceptions masked */
+    memcpy(r.ram + 0x20008, &half, 8);
+    memcpy(r.ram + 0x20020, &x, 8);
+    memcpy(r.ram + 0x20018, &cw, 2);
+    /* fninit; mov dword [0x20000], 0; mov ecx, 1000; mov ebx, 0; fldz;
+     * 1: inc dword [0x20000]; fild dword [0x20000]; fmul qword [0x20008]; faddp st1;
+     *    dec ecx; jnz 1b;
+     * fld1; fcomip st1; setb bl; fstp qword [0x20010]; fldcw [0x20018];
+     * fld qword [0x20020]; fistp dword [0x20028]; fnstsw ax; hlt */
+    run(&r, "dbe3 c7050000020000000000 b9e8030000 bb00000000 d9ee"
+            " ff0500000200 db0500000200 dc0d08000200 dec1 49 75e9"
+            " d9e8 dff1 0f92c3 dd1d10000200 d92d18000200"
+            " dd0520000200 db1d28000200 dfe0 f4");
+    CPUX86State *env = r.env;
+    double sum;
+    int32_t trunc;
+    memcpy(&sum, r.ram + 0x20010, 8);
+    memcpy(&trunc, r.ram + 0x20028, 4);
+    CHECK(sum == 250250.0);
+    CHECK_EQ(env->regs[R_EBX], 1);   /* 1 < sum: CF */
+    CHECK_EQ(trunc, 2);              /* toward zero */
+    CHECK_EQ(env->regs[R_EAX] & 0xffff, 0x0020); /* PE from FISTP, TOP 0 */
+    CHECK_EQ(env->fpu.fcw, 0x0f7f);
+    CHECK_EQ(env->fpu.tag_empty, 0xff);
+    CHECK_EQ(env->fpu.fip, 0x1000 + 72); /* FISTP, the last non-control instruction */
+    CHECK_EQ(env->fpu.fdp, 0x20028);
+#ifdef BACKEND_HAVE_X86_64
+    if (RIG_JIT) CHECK(env->nfpu_c <= 2);
+#endif
+    rig_free(&r);
+}
+
+
+/* FCOMI clears C1 and leaves C0, C2, C3 as they were, also where the host's own FCOMI keeps
+ * C1 (AMD): FXAM of -1 leaves C1 = 1 and C2 = 1 right before it. */
+TEST(x87_fcomi_clears_c1)
+{
+    Rig r;
+    rig_init(&r);
+    /* fninit; fld1; fld1; fchs; fxam; fcomip st1; fnstsw ax; hlt */
+    run(&r, "dbe3 d9e8 d9e8 d9e0 d9e5 dff1 dfe0 f4");
+    CHECK_EQ(r.env->regs[R_EAX] & 0xffff, 0x3c00); /* TOP 7, C2 from FXAM, C1 0 */
+    CHECK_EQ(x86_get_eflags(r.env) & (CF_MASK | ZF_MASK | PF_MASK), CF_MASK); /* -1 < 1 */
     rig_free(&r);
 }

@@ -10,6 +10,7 @@
 
 #ifdef BACKEND_HAVE_X86_64
 
+#include "cpu/x86/fpu.h"
 #include "cpu/x86/helpers.h"
 #include "exec/softmmu_slow.h"
 #include "util/alloc.h"
@@ -165,6 +166,17 @@ static void build_stubs(JitState *j)
             x64_pop(b, kept[i]);
         x64_ret(b);
     }
+    /* The x87 state to the host FPU: like the lazy-flags stubs, no guest register goes to env
+     * (the function looks only at env->fpu). */
+    x64_align(b, 16, 0);
+    j->x87_stub = b->pos;
+    for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
+        x64_push(b, kept[i]);
+    x64_mov_rr(b, true, X_RDI, JIT_ENV);
+    call_abs(b, (const void *)x86_fpu_acquire);
+    for (int i = (int)ARRAY_SIZE(kept) - 1; i >= 0; i--)
+        x64_pop(b, kept[i]);
+    x64_ret(b);
     /* Dynamic lazy-flags op: bounds check, then a jump table of the routines jit_emit_cc makes
      * for each constant op (returning to the caller of the dispatcher). */
     for (int k = 0; k < 2; k++) {

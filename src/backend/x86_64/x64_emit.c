@@ -194,6 +194,11 @@ void x64_incdec_r_sz(X64Buf *b, int size, bool dec, int d)
         op_r(b, size == 2 ? F_66 : 0, 0xff, dec, d);
 }
 
+void x64_x87_m(X64Buf *b, uint8_t esc, int reg, X64Mem m)
+{
+    op_m(b, 0, esc, reg, m);
+}
+
 void x64_pushf(X64Buf *b)
 {
     x64_byte(b, 0x9c);

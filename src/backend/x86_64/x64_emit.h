@@ -81,6 +81,8 @@ void x64_alu_rm_sz(X64Buf *b, int size, int op, int d, X64Mem m);
 void x64_test_rr_sz(X64Buf *b, int size, int a, int s);
 void x64_incdec_r_sz(X64Buf *b, int size, bool dec, int d);
 void x64_pushf(X64Buf *b);
+/* x87 instruction with escape byte esc (D8-DF), ModRM reg field reg and a memory operand. */
+void x64_x87_m(X64Buf *b, uint8_t esc, int reg, X64Mem m);
 
 void x64_mov_rr(X64Buf *b, bool w, int d, int s);
 /* Register to register move of the low 1 or 2 bytes, keeping the rest of d. */

@@ -10,6 +10,7 @@
 
 #ifdef BACKEND_HAVE_X86_64
 
+#include "cpu/x86/fpu.h"
 #include "cpu/x86/helpers.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -28,7 +29,7 @@ typedef struct Loc {
 
 /* An out-of-line piece of code emitted after the body: a memory access slow path, a fault, or
  * lazy flags computed in C. */
-enum { COLD_LD, COLD_ST, COLD_RAISE, COLD_CC, COLD_CC_C };
+enum { COLD_LD, COLD_ST, COLD_RAISE, COLD_CC, COLD_CC_C, COLD_X87 };
 typedef struct Cold {
     uint8_t kind, size, sign, mmu, vector;
     uint32_t cc_need;   /* COLD_CC: op in vector, flags wanted */
@@ -36,6 +37,7 @@ typedef struct Cold {
     size_t jcc[3];      /* rel32 fields that jump here */
     int njcc;
     size_t ret; /* where the slow path continues */
+    size_t alt; /* COLD_X87: where it continues when the host cannot take the x87 state */
     Loc a, b, d;
     uint32_t token;
 } Cold;
@@ -1034,7 +1036,8 @@ static void emit_cold(Gen *g, Cold *c)
     JitState *j = g->j;
     for (int k = 0; k < c->njcc; k++)
         x64_patch_rel32(B, c->jcc[k], B->pos);
-    if (c->kind != COLD_CC && c->kind != COLD_CC_C) emit_set_cur(g, c->token);
+    if (c->kind != COLD_CC && c->kind != COLD_CC_C && c->kind != COLD_X87)
+        emit_set_cur(g, c->token);
     switch (c->kind) {
     case COLD_LD: {
         int si = jit_size_index(c->size);
@@ -1058,6 +1061,12 @@ static void emit_cold(Gen *g, Cold *c)
     case COLD_CC_C: /* EAX = op, size = CF only */
         x64_patch_rel32(B, x64_call32(B), j->cc_stub[c->size]);
         x64_patch_rel32(B, x64_jmp32(B), c->ret);
+        break;
+    case COLD_X87:
+        x64_patch_rel32(B, x64_call32(B), j->x87_stub);
+        x64_test_rr_sz(B, 1, X_RAX, X_RAX);
+        x64_patch_rel32(B, x64_jcc32(B, CC_NE), c->ret);
+        x64_patch_rel32(B, x64_jmp32(B), c->alt);
         break;
     case COLD_CC:
         x64_mov_ri32(B, X_RAX, c->vector);
@@ -1224,15 +1233,10 @@ static void emit_call_args(Gen *g, Loc a, Loc b, Loc c, bool has_a, bool has_b, 
     }
 }
 
-static void gen_call(Gen *g, const IrOp *op, int pos)
+static void gen_helper_call(Gen *g, const IrOp *op, int pos)
 {
     X64Buf *B = &g->b;
     const IrHelper *h = g->ir->helpers[op->imm];
-    if (h == &hlp_cc_eflags || h == &hlp_cc_cf) {
-        gen_cc_helper(g, op, pos, h == &hlp_cc_cf);
-        return;
-    }
-    if (h == &hlp_shift && gen_rotate(g, op)) return;
     /* Guest registers go to env if the helper may look at them (or fault), and come back if it
      * may change them; the caller-saved ones (R8-R10) always make the round trip. */
     bool gprs = helper_uses_gprs(h);
@@ -1265,6 +1269,112 @@ static void gen_call(Gen *g, const IrOp *op, int pos)
         if (saved[k]) x64_mov_rm(B, false, jit_tempregs[k], envm(SAVE_SLOT(k)));
     emit_load_pinned(B, writes ? 0 : JIT_NCALLEE_PINNED, JIT_NPINNED);
     if (op->d) emit_store(g, loc(g, op->d), X_RAX);
+}
+
+/* ---- x87 instructions on the host FPU ---- */
+
+/* hlp_fpu(lin, desc, eip) with a constant descriptor of an instruction the host may execute
+ * (x86_fpu_native): while the host FPU holds the guest's x87 state (env->fpu_host, taken over
+ * through the acquire stub when x86_fpu_acquire allows), the instruction itself runs, on
+ * guest memory through the TLB; the helper call emitted after it takes the other cases (state
+ * not transferable, TLB miss, FLDCW unmasking an exception). */
+static bool gen_x87(Gen *g, const IrOp *op, int pos)
+{
+    X64Buf *B = &g->b;
+    Loc dl = loc(g, op->b), el = loc(g, op->c), a = loc(g, op->a);
+    X86FpuNative n;
+    if (dl.kind != L_IMM || el.kind != L_IMM || !x86_fpu_native(dl.imm, &n)) return false;
+    uint32_t desc = dl.imm;
+    uint8_t esc = x86_fpu_desc_escape(desc), modrm = x86_fpu_desc_modrm(desc);
+
+    x64_alu_mi(B, 1, ALU_CMP, envm(ENV_OFF(fpu_host)), 0);
+    int acquire = g->ncold;
+    new_cold(g, COLD_X87)->jcc[0] = x64_jcc32(B, CC_E);
+    g->cold[acquire].njcc = 1;
+    g->cold[acquire].ret = B->pos;
+    g->tlb_var = 0; /* the acquire stub does not keep RCX */
+    size_t slow[2];
+    int nslow = 0;
+    X64Mem m = x64_mem(JIT_ENV, 0);
+    if (n.size) {
+        unsigned mmu = desc >> 15 & 3;
+        size_t tag = n.write ? __builtin_offsetof(TlbEntry, tag_w) : __builtin_offsetof(TlbEntry, tag_r);
+        bool ce;
+        int32_t entry;
+        slow[nslow++] = emit_tlb_check(g, op->a, a, n.size, mmu, tag, &ce, &entry);
+        m = emit_host_addr(g, a, ce, entry, mmu);
+    }
+    if (n.kind == FPU_NAT_LDCW) {
+        /* The FCW as stored goes through env->fpu.fcw, which the host state overrides. */
+        x64_lea(B, true, X_RAX, m);
+        x64_movzx_rm(B, 2, X_RCX, x64_mem(X_RAX, 0));
+        x64_alu_ri(B, false, ALU_AND, X_RCX, FPU_FCW_VALID);
+        x64_alu_ri(B, false, ALU_OR, X_RCX, FPU_FCW_ONES);
+        x64_mov_rr(B, false, X_RAX, X_RCX);
+        x64_alu_ri(B, false, ALU_AND, X_RAX, 0x3f);
+        x64_alu_ri(B, false, ALU_CMP, X_RAX, 0x3f);
+        slow[nslow++] = x64_jcc32(B, CC_NE);
+        m = envm(ENV_OFF(fpu.fcw));
+        x64_mov_mr(B, 2, m, X_RCX);
+    }
+    if (n.clear_c1) {
+        x64_byte(B, 0xd9), x64_byte(B, 0xf7); /* fincstp */
+        x64_byte(B, 0xd9), x64_byte(B, 0xf6); /* fdecstp */
+    }
+    if (n.size) {
+        x64_x87_m(B, esc, modrm >> 3 & 7, m);
+    } else {
+        x64_byte(B, esc);
+        x64_byte(B, modrm);
+    }
+    if (n.kind == FPU_NAT_EFLAGS) {
+        /* FCOMI sets ZF PF CF and clears OF SF AF, as set_cmp_eflags records them. */
+        x64_pushf(B);
+        x64_pop(B, X_RAX);
+        x64_alu_ri(B, false, ALU_AND, X_RAX, ZF_MASK | PF_MASK | CF_MASK);
+        x64_mov_mr(B, 4, envm(ENV_OFF(cc_src)), X_RAX);
+        x64_mov_mi(B, 4, envm(ENV_OFF(cc_op)), CC_OP_EFLAGS);
+    } else if (n.kind == FPU_NAT_STSW_AX) {
+        x64_mov_rr_low(B, 2, jit_pinned[R_EAX], X_RAX); /* FNSTSW AX wrote the host's AX */
+    }
+    if (n.pointers) {
+        x64_mov_mi(B, 4, envm(ENV_OFF(fpu.fip)), (int32_t)el.imm);
+        x64_mov_mi(B, 2, envm(ENV_OFF(fpu.fop)), (int32_t)(desc >> 21));
+        x64_movzx_rm(B, 2, X_RAX, envm(ENV_OFF(segs[R_CS].sel)));
+        x64_mov_mr(B, 2, envm(ENV_OFF(fpu.fcs)), X_RAX);
+        if (n.size) {
+            int32_t seg = ENV_OFF(segs) + (int32_t)((desc >> 17 & 7) * sizeof(SegCache));
+            emit_load(g, X_RAX, a);
+            x64_alu_rm(B, false, ALU_SUB, X_RAX,
+                       envm(seg + (int32_t) __builtin_offsetof(SegCache, base)));
+            x64_mov_mr(B, 4, envm(ENV_OFF(fpu.fdp)), X_RAX);
+            x64_movzx_rm(B, 2, X_RAX, envm(seg + (int32_t) __builtin_offsetof(SegCache, sel)));
+            x64_mov_mr(B, 2, envm(ENV_OFF(fpu.fds)), X_RAX);
+        }
+    }
+    size_t done = x64_jmp32(B);
+    for (int k = 0; k < nslow; k++)
+        x64_patch_rel32(B, slow[k], B->pos);
+    g->cold[acquire].alt = B->pos;
+    /* The helper path leaves more guest registers clean in env than the host path does. */
+    uint8_t clean = g->pinned_clean;
+    if (n.kind == FPU_NAT_STSW_AX) clean &= (uint8_t) ~(1u << R_EAX);
+    gen_helper_call(g, op, pos);
+    g->pinned_clean = clean;
+    x64_patch_rel32(B, done, B->pos);
+    return true;
+}
+
+static void gen_call(Gen *g, const IrOp *op, int pos)
+{
+    const IrHelper *h = g->ir->helpers[op->imm];
+    if (h == &hlp_cc_eflags || h == &hlp_cc_cf) {
+        gen_cc_helper(g, op, pos, h == &hlp_cc_cf);
+        return;
+    }
+    if (h == &hlp_shift && gen_rotate(g, op)) return;
+    if ((h == &hlp_fpu || h == &hlp_fpu_local) && gen_x87(g, op, pos)) return;
+    gen_helper_call(g, op, pos);
 }
 
 /* ---- block exits ---- */

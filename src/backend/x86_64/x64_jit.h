@@ -69,6 +69,8 @@ typedef struct JitState {
      * every other register but RCX preserved. cc_stub calls C; cc_table holds the addresses of
      * generated routines per op (callers bound-check the op and call through it). */
     size_t cc_stub[2], cc_table[2];
+    /* EAX = x86_fpu_acquire(env); every other register but RCX preserved. */
+    size_t x87_stub;
     uint64_t nblocks, ncode_bytes;
     FILE *perfmap; /* -d perfmap: /tmp/perf-PID.map */
 } JitState;

@@ -93,6 +93,9 @@ typedef struct CPUX86State {
     uint64_t misc_enable;
 
     X87State fpu;
+    /* The x87 state lives in the host FPU instead of `fpu` (x86_fpu_acquire): only while
+     * translated code of the x86-64 back end runs; C code reads `fpu` after x86_fpu_release. */
+    bool fpu_host;
     uint32_t mxcsr;
     XmmReg xmm[8];
 
@@ -111,6 +114,7 @@ typedef struct CPUX86State {
     unsigned tlb_nused[NB_MMU_MODES], tlb_ngused[NB_MMU_MODES];
     uint8_t tlb_listed[NB_MMU_MODES][TLB_SIZE];
     uint64_t nslow_mem; /* accesses that took the soft-MMU slow path (statistics) */
+    uint64_t nfpu_c;    /* x87 instructions executed by the C helpers (statistics) */
     unsigned victim_next[NB_MMU_MODES];
     uint32_t tlb_large[32]; /* bit per 4 MiB region: it may have entries of a large page */
     uint32_t mem_generation;

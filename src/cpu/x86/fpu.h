@@ -52,6 +52,49 @@ static inline uint32_t x86_fpu_insn_desc(const X86Insn *in, unsigned mmu_idx)
  * and read or write guest state; #NM is the translator's. */
 extern const IrHelper hlp_fpu, hlp_fpu_local, hlp_fwait, hlp_fxsave, hlp_fxrstor;
 
+/* Host execution of x87 instructions (x86-64 hosts). While env->fpu_host is set, the guest's
+ * x87 registers, TOP, tags, FCW and FSW are held by the host FPU; FIP, FCS, FOP, FDP and FDS
+ * stay in env->fpu. x86_fpu_acquire moves the state there when no exception is unmasked (FCW
+ * bits 0-5 set) and none is pending: the instructions x86_fpu_native accepts then have on the
+ * host the results, flags and stack effects they have on the guest, since their masked
+ * responses are architectural. It returns false, leaving the state in env, otherwise and on
+ * other hosts. x86_fpu_release moves the state back; C code reading env->fpu while translated
+ * code may run goes through it (the FPU helpers do, and x86_cpu_exec before returning). */
+bool x86_fpu_acquire(CPUX86State *env);
+void x86_fpu_release(CPUX86State *env);
+
+enum {
+    FPU_NAT_PLAIN,
+    FPU_NAT_EFLAGS,  /* FCOMI family: ZF PF CF out, OF SF AF cleared */
+    FPU_NAT_LDCW,    /* FLDCW: runs on the host only if the new FCW masks every exception */
+    FPU_NAT_STSW_AX, /* FNSTSW AX */
+};
+typedef struct X86FpuNative {
+    uint8_t size;  /* bytes of the memory operand, 0 for register forms */
+    bool write;    /* the memory operand is written */
+    bool pointers; /* not a control instruction: updates FIP, FCS, FOP (and FDP, FDS) */
+    uint8_t kind;  /* FPU_NAT_* */
+    bool clear_c1; /* FPU_NAT_EFLAGS: FINCSTP; FDECSTP first (the host's FCOMI leaves C1) */
+} X86FpuNative;
+
+/* FCW as FLDCW stores it: (value & FPU_FCW_VALID) | FPU_FCW_ONES (reserved bits 6, 7 and 13-15;
+ * bit 6 reads as 1 on the P6 and later). */
+#define FPU_FCW_VALID 0x1f3fu
+#define FPU_FCW_ONES  0x0040u
+
+/* Whether the host may execute the instruction of descriptor desc, and how. */
+bool x86_fpu_native(uint32_t desc, X86FpuNative *n);
+
+/* The instruction's escape byte (D8-DF) and ModRM byte, from the FOP field of desc. */
+static inline uint8_t x86_fpu_desc_escape(uint32_t desc)
+{
+    return (uint8_t)(0xd8 | (desc >> 29 & 7));
+}
+static inline uint8_t x86_fpu_desc_modrm(uint32_t desc)
+{
+    return (uint8_t)(desc >> 21);
+}
+
 /* FERR#: called with level 1 when an unmasked x87 exception is pending while CR0.NE = 0 (the PC
  * routes it to IRQ13) and with 0 when the exception flags are cleared. One handler per CPU. */
 void x86_fpu_set_ferr_handler(CPUX86State *env, void (*ferr)(void *opaque, int level),

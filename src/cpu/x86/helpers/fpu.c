@@ -23,9 +23,8 @@
 #define FSW_B   0x8000u
 #define FSW_CC  (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)
 
-/* FCW: bits 6, 7 and 13-15 are reserved; bit 6 reads as 1 on the P6 and later. */
-#define FCW_VALID 0x1f3fu
-#define FCW_ONES  0x0040u
+#define FCW_VALID FPU_FCW_VALID
+#define FCW_ONES  FPU_FCW_ONES
 #define FCW_INIT  0x037fu
 
 /* MXCSR bits FXRSTOR accepts (no DAZ on a P6-class CPU); others raise #GP(0). */
@@ -219,6 +218,7 @@ static void fpu_init_state(X87State *f)
  * loaders and test kernels expect the FNINIT state that firmware leaves behind. */
 void x86_cpu_init_fpu(CPUX86State *env)
 {
+    x86_fpu_release(env);
     fpu_init_state(&env->fpu);
     memset(env->fpu.st, 0, sizeof env->fpu.st);
     env->mxcsr = 0x1f80;
@@ -899,6 +899,153 @@ static void op_frstor(CPUX86State *env, const FpuInsn *in)
         f->st[st_phys(f, i)] = get80(buf + n + 10 * i);
 }
 
+/* ---- the host FPU (see x86_fpu_acquire in fpu.h) ---- */
+
+/* FNSAVE/FRSTOR image in the 32-bit protected-mode layout, which 64-bit mode uses: FCW, FSW,
+ * FTW at 0, 4, 8, then ST(0)..ST(7) from byte 28, 10 bytes each. */
+#define HOST_IMG_ST 28
+#define HOST_IMG    108
+
+bool x86_fpu_acquire(CPUX86State *env)
+{
+#if defined(__x86_64__)
+    X87State *f = &env->fpu;
+    if (env->fpu_host) return true;
+    if ((f->fcw & FSW_EXC) != FSW_EXC || (f->fsw & FSW_ES)) return false;
+    uint8_t img[HOST_IMG];
+    memset(img, 0, sizeof img);
+    put16(img, f->fcw);
+    put16(img + 4, x86_fpu_status_word(f));
+    put16(img + 8, x86_fpu_tag_word(f));
+    for (unsigned i = 0; i < 8; i++)
+        put80(img + HOST_IMG_ST + 10 * i, st_get(f, i));
+    __asm__ volatile("frstor %0" : : "m"(img));
+    env->fpu_host = true;
+    return true;
+#else
+    (void)env;
+    return false;
+#endif
+}
+
+void x86_fpu_release(CPUX86State *env)
+{
+#if defined(__x86_64__)
+    if (!env->fpu_host) return;
+    X87State *f = &env->fpu;
+    uint8_t img[HOST_IMG];
+    /* FNSAVE also reinitialises the host FPU: empty stack, default FCW, as C code expects. */
+    __asm__ volatile("fnsave %0" : "=m"(img));
+    env->fpu_host = false;
+    uint16_t sw = get16(img + 4), tw = get16(img + 8);
+    f->fcw = get16(img);
+    f->fsw = sw & ~FSW_TOP;
+    f->top = sw >> 11 & 7;
+    f->tag_empty = 0;
+    for (unsigned r = 0; r < 8; r++)
+        if ((tw >> 2 * r & 3) == 3) f->tag_empty |= (uint8_t)(1u << r);
+    for (unsigned i = 0; i < 8; i++)
+        f->st[st_phys(f, i)] = get80(img + HOST_IMG_ST + 10 * i);
+#else
+    (void)env;
+#endif
+}
+
+/* FCOMI and FUCOMI (and their popping forms) clear C1 per the SDM, as a P6 does; some hosts
+ * (AMD) leave it unchanged. There FINCSTP; FDECSTP in front clear it, if the host's leave C0,
+ * C2 and C3 alone (the SDM calls them undefined). Probed once, on the host's own FPU, with its
+ * state saved around the probe. */
+enum { HOST_FCOMI_NONE, HOST_FCOMI_OK, HOST_FCOMI_CLEAR_C1 };
+
+#if defined(__x86_64__)
+/* The status word after FCOMI ST(1) (or FINCSTP; FDECSTP) with ST0 = 0, ST1 = 1 and the
+ * condition codes of cc (C0 C1 C2 C3 in bits 0-3) set before. */
+static uint16_t host_sw_after(unsigned cc, bool fcomi)
+{
+    uint8_t saved[HOST_IMG], env[28];
+    uint16_t sw;
+    __asm__ volatile("fnsave %0" : "=m"(saved));
+    __asm__ volatile("fld1\n\tfldz\n\tfnstenv %0" : "=m"(env));
+    put16(env + 4, 6u << 11 | (cc & 7) << 8 | (cc >> 3 & 1) << 14);
+    __asm__ volatile("fldenv %0" : : "m"(env));
+    if (fcomi)
+        __asm__ volatile("fcomi %%st(1), %%st" : : : "cc");
+    else
+        __asm__ volatile("fincstp\n\tfdecstp");
+    __asm__ volatile("fnstsw %0" : "=m"(sw));
+    __asm__ volatile("frstor %0" : : "m"(saved));
+    return sw;
+}
+#endif
+
+static int host_fcomi_mode(void)
+{
+    static int mode = -1;
+    if (mode >= 0) return mode;
+    int m = HOST_FCOMI_NONE;
+#if defined(__x86_64__)
+    bool fcomi_ok = true, clear_ok = true;
+    for (unsigned cc = 0; cc < 16; cc++) {
+        uint16_t want = (uint16_t)(6u << 11 | (cc & 5) << 8 | (cc >> 3 & 1) << 14); /* C1 = 0 */
+        fcomi_ok &= host_sw_after(cc, true) == want;
+        clear_ok &= host_sw_after(cc, false) == want;
+    }
+    m = fcomi_ok ? HOST_FCOMI_OK : clear_ok ? HOST_FCOMI_CLEAR_C1 : HOST_FCOMI_NONE;
+#endif
+    return mode = m;
+}
+
+static unsigned fmt_size(unsigned fmt)
+{
+    static const uint8_t size[8] = {
+        [FMT_F32] = 4, [FMT_F64] = 8, [FMT_F80] = 10, [FMT_I16] = 2, [FMT_I32] = 4, [FMT_I64] = 8,
+    };
+    return size[fmt & 7];
+}
+
+/* The basic arithmetic, compares, loads, stores and register operations: IEEE-defined or
+ * exact results, and masked responses (indefinite, stack faults) fixed by the architecture.
+ * Not accepted: transcendental and reduction instructions (their precision is the model's),
+ * constants other than 0 and 1, BCD, FXAM, FCMOVcc, and the environment and state ones. */
+bool x86_fpu_native(uint32_t desc, X86FpuNative *n)
+{
+    unsigned fop = desc & 0x7f, fmt = desc >> 7 & 7;
+    *n = (X86FpuNative){.pointers = true, .kind = FPU_NAT_PLAIN};
+    if (!(desc & FPU_DESC_MEM)) {
+        switch (fop) {
+        case F_ADD: case F_MUL: case F_COM: case F_COMP: case F_SUB: case F_SUBR: case F_DIV:
+        case F_DIVR: case F_ADDP: case F_MULP: case F_SUBP: case F_SUBRP: case F_DIVP:
+        case F_DIVRP: case F_COMPP: case F_UCOM: case F_UCOMP: case F_UCOMPP: case F_LD:
+        case F_ST: case F_STP: case F_XCH: case F_CHS: case F_ABS: case F_TST: case F_LD1:
+        case F_LDZ: case F_SQRT: case F_RNDINT: return true;
+        case F_NOP: case F_FREE: case F_DECSTP: case F_INCSTP: n->pointers = false; return true;
+        case F_COMI: case F_COMIP: case F_UCOMI: case F_UCOMIP:
+            n->kind = FPU_NAT_EFLAGS;
+            n->clear_c1 = host_fcomi_mode() == HOST_FCOMI_CLEAR_C1;
+            return host_fcomi_mode() != HOST_FCOMI_NONE;
+        case F_NSTSW_AX: n->pointers = false, n->kind = FPU_NAT_STSW_AX; return true;
+        default: return false;
+        }
+    }
+    bool ok;
+    switch (fop) {
+    case F_ADD: case F_MUL: case F_COM: case F_COMP: case F_SUB: case F_SUBR: case F_DIV:
+    case F_DIVR: ok = fmt == FMT_F32 || fmt == FMT_F64 || fmt == FMT_I16 || fmt == FMT_I32; break;
+    case F_LD: ok = fmt == FMT_F32 || fmt == FMT_F64 || fmt == FMT_F80; break;
+    case F_ILD: ok = fmt == FMT_I16 || fmt == FMT_I32 || fmt == FMT_I64; break;
+    case F_ST: n->write = true, ok = fmt == FMT_F32 || fmt == FMT_F64; break;
+    case F_STP: n->write = true, ok = fmt == FMT_F32 || fmt == FMT_F64 || fmt == FMT_F80; break;
+    case F_IST: n->write = true, ok = fmt == FMT_I16 || fmt == FMT_I32; break;
+    case F_ISTP: n->write = true, ok = fmt == FMT_I16 || fmt == FMT_I32 || fmt == FMT_I64; break;
+    case F_LDCW: n->size = 2, n->pointers = false, n->kind = FPU_NAT_LDCW; return true;
+    case F_NSTCW:
+    case F_NSTSW: n->size = 2, n->pointers = false, n->write = true; return true;
+    default: return false;
+    }
+    n->size = (uint8_t)fmt_size(fmt);
+    return ok;
+}
+
 /* ---- dispatch ---- */
 
 /* Instructions that do not check for pending exceptions (vol. 1, 8.3.12). */
@@ -1259,6 +1406,8 @@ static uint32_t __attribute__((noinline)) fast_reg(CPUX86State *env, uint32_t li
 static uint32_t hlp_fpu_fn(void *opaque, uint32_t lin, uint32_t desc, uint32_t eip)
 {
     CPUX86State *env = opaque;
+    env->nfpu_c++;
+    x86_fpu_release(env);
     if (env->fpu.fsw & FSW_ES) return fpu_general(env, lin, desc, eip);
     switch (desc & 0x7f) {
     case F_ADD: return fast_arith(env, lin, desc, eip, AR_ADD);
@@ -1326,6 +1475,8 @@ static uint32_t fpu_general(CPUX86State *env, uint32_t lin, uint32_t desc, uint3
 
 static uint32_t hlp_fwait_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
 {
+    /* A state the host holds has nothing pending (x86_fpu_acquire). */
+    if (((CPUX86State *)opaque)->fpu_host) return 0;
     fpu_check_pending(opaque);
     return 0;
 }
@@ -1337,6 +1488,7 @@ static uint32_t hlp_fwait_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
 static uint32_t hlp_fxsave_fn(void *opaque, uint32_t lin, uint32_t mmu, uint32_t c)
 {
     CPUX86State *env = opaque;
+    x86_fpu_release(env);
     const X87State *f = &env->fpu;
     if (lin & 15) x86_raise_exception_err(env, EXCP_GP, 0);
     uint8_t img[FXSAVE_USED];
@@ -1365,6 +1517,7 @@ static uint32_t hlp_fxsave_fn(void *opaque, uint32_t lin, uint32_t mmu, uint32_t
 static uint32_t hlp_fxrstor_fn(void *opaque, uint32_t lin, uint32_t mmu, uint32_t c)
 {
     CPUX86State *env = opaque;
+    x86_fpu_release(env);
     X87State *f = &env->fpu;
     if (lin & 15) x86_raise_exception_err(env, EXCP_GP, 0);
     uint8_t img[FXSAVE_USED];
