@@ -1298,7 +1298,8 @@ static bool gen_x87(Gen *g, const IrOp *op, int pos)
     X64Mem m = x64_mem(JIT_ENV, 0);
     if (n.size) {
         unsigned mmu = desc >> 15 & 3;
-        size_t tag = n.write ? __builtin_offsetof(TlbEntry, tag_w) : __builtin_offsetof(TlbEntry, tag_r);
+        size_t tag =
+            n.write ? __builtin_offsetof(TlbEntry, tag_w) : __builtin_offsetof(TlbEntry, tag_r);
         bool ce;
         int32_t entry;
         slow[nslow++] = emit_tlb_check(g, op->a, a, n.size, mmu, tag, &ce, &entry);

@@ -1007,43 +1007,67 @@ static unsigned fmt_size(unsigned fmt)
  * exact results, and masked responses (indefinite, stack faults) fixed by the architecture.
  * Not accepted: transcendental and reduction instructions (their precision is the model's),
  * constants other than 0 and 1, BCD, FXAM, FCMOVcc, and the environment and state ones. */
+enum { NAT_NO, NAT_PLAIN, NAT_CONTROL, NAT_EFLAGS, NAT_STSW_AX };
+static const uint8_t native_reg[F_OP_COUNT] = {
+    [F_ADD] = NAT_PLAIN,     [F_MUL] = NAT_PLAIN,        [F_COM] = NAT_PLAIN,
+    [F_COMP] = NAT_PLAIN,    [F_SUB] = NAT_PLAIN,        [F_SUBR] = NAT_PLAIN,
+    [F_DIV] = NAT_PLAIN,     [F_DIVR] = NAT_PLAIN,       [F_ADDP] = NAT_PLAIN,
+    [F_MULP] = NAT_PLAIN,    [F_SUBP] = NAT_PLAIN,       [F_SUBRP] = NAT_PLAIN,
+    [F_DIVP] = NAT_PLAIN,    [F_DIVRP] = NAT_PLAIN,      [F_COMPP] = NAT_PLAIN,
+    [F_UCOM] = NAT_PLAIN,    [F_UCOMP] = NAT_PLAIN,      [F_UCOMPP] = NAT_PLAIN,
+    [F_LD] = NAT_PLAIN,      [F_ST] = NAT_PLAIN,         [F_STP] = NAT_PLAIN,
+    [F_XCH] = NAT_PLAIN,     [F_CHS] = NAT_PLAIN,        [F_ABS] = NAT_PLAIN,
+    [F_TST] = NAT_PLAIN,     [F_LD1] = NAT_PLAIN,        [F_LDZ] = NAT_PLAIN,
+    [F_SQRT] = NAT_PLAIN,    [F_RNDINT] = NAT_PLAIN,     [F_NOP] = NAT_CONTROL,
+    [F_FREE] = NAT_CONTROL,  [F_DECSTP] = NAT_CONTROL,   [F_INCSTP] = NAT_CONTROL,
+    [F_COMI] = NAT_EFLAGS,   [F_COMIP] = NAT_EFLAGS,     [F_UCOMI] = NAT_EFLAGS,
+    [F_UCOMIP] = NAT_EFLAGS, [F_NSTSW_AX] = NAT_STSW_AX,
+};
+
+/* Memory forms: the formats accepted, bit FMT_*. */
+#define FMTS(a, b, c, d) (1u << (a) | 1u << (b) | 1u << (c) | 1u << (d))
+#define ARITH_FMTS       FMTS(FMT_F32, FMT_F64, FMT_I16, FMT_I32)
+static const uint8_t native_mem[F_OP_COUNT] = {
+    [F_ADD] = ARITH_FMTS,
+    [F_MUL] = ARITH_FMTS,
+    [F_COM] = ARITH_FMTS,
+    [F_COMP] = ARITH_FMTS,
+    [F_SUB] = ARITH_FMTS,
+    [F_SUBR] = ARITH_FMTS,
+    [F_DIV] = ARITH_FMTS,
+    [F_DIVR] = ARITH_FMTS,
+    [F_LD] = FMTS(FMT_F32, FMT_F64, FMT_F80, FMT_F80),
+    [F_ILD] = FMTS(FMT_I16, FMT_I32, FMT_I64, FMT_I64),
+    [F_ST] = FMTS(FMT_F32, FMT_F64, FMT_F64, FMT_F64),
+    [F_STP] = FMTS(FMT_F32, FMT_F64, FMT_F80, FMT_F80),
+    [F_IST] = FMTS(FMT_I16, FMT_I32, FMT_I32, FMT_I32),
+    [F_ISTP] = FMTS(FMT_I16, FMT_I32, FMT_I64, FMT_I64),
+};
+
 bool x86_fpu_native(uint32_t desc, X86FpuNative *n)
 {
     unsigned fop = desc & 0x7f, fmt = desc >> 7 & 7;
     *n = (X86FpuNative){.pointers = true, .kind = FPU_NAT_PLAIN};
+    if (fop >= F_OP_COUNT) return false;
     if (!(desc & FPU_DESC_MEM)) {
-        switch (fop) {
-        case F_ADD: case F_MUL: case F_COM: case F_COMP: case F_SUB: case F_SUBR: case F_DIV:
-        case F_DIVR: case F_ADDP: case F_MULP: case F_SUBP: case F_SUBRP: case F_DIVP:
-        case F_DIVRP: case F_COMPP: case F_UCOM: case F_UCOMP: case F_UCOMPP: case F_LD:
-        case F_ST: case F_STP: case F_XCH: case F_CHS: case F_ABS: case F_TST: case F_LD1:
-        case F_LDZ: case F_SQRT: case F_RNDINT: return true;
-        case F_NOP: case F_FREE: case F_DECSTP: case F_INCSTP: n->pointers = false; return true;
-        case F_COMI: case F_COMIP: case F_UCOMI: case F_UCOMIP:
+        switch (native_reg[fop]) {
+        case NAT_PLAIN: return true;
+        case NAT_CONTROL: n->pointers = false; return true;
+        case NAT_EFLAGS:
             n->kind = FPU_NAT_EFLAGS;
             n->clear_c1 = host_fcomi_mode() == HOST_FCOMI_CLEAR_C1;
             return host_fcomi_mode() != HOST_FCOMI_NONE;
-        case F_NSTSW_AX: n->pointers = false, n->kind = FPU_NAT_STSW_AX; return true;
+        case NAT_STSW_AX: n->pointers = false, n->kind = FPU_NAT_STSW_AX; return true;
         default: return false;
         }
     }
-    bool ok;
+    n->write = fop == F_ST || fop == F_STP || fop == F_IST || fop == F_ISTP;
     switch (fop) {
-    case F_ADD: case F_MUL: case F_COM: case F_COMP: case F_SUB: case F_SUBR: case F_DIV:
-    case F_DIVR: ok = fmt == FMT_F32 || fmt == FMT_F64 || fmt == FMT_I16 || fmt == FMT_I32; break;
-    case F_LD: ok = fmt == FMT_F32 || fmt == FMT_F64 || fmt == FMT_F80; break;
-    case F_ILD: ok = fmt == FMT_I16 || fmt == FMT_I32 || fmt == FMT_I64; break;
-    case F_ST: n->write = true, ok = fmt == FMT_F32 || fmt == FMT_F64; break;
-    case F_STP: n->write = true, ok = fmt == FMT_F32 || fmt == FMT_F64 || fmt == FMT_F80; break;
-    case F_IST: n->write = true, ok = fmt == FMT_I16 || fmt == FMT_I32; break;
-    case F_ISTP: n->write = true, ok = fmt == FMT_I16 || fmt == FMT_I32 || fmt == FMT_I64; break;
     case F_LDCW: n->size = 2, n->pointers = false, n->kind = FPU_NAT_LDCW; return true;
     case F_NSTCW:
     case F_NSTSW: n->size = 2, n->pointers = false, n->write = true; return true;
-    default: return false;
+    default: n->size = (uint8_t)fmt_size(fmt); return native_mem[fop] >> fmt & 1;
     }
-    n->size = (uint8_t)fmt_size(fmt);
-    return ok;
 }
 
 /* ---- dispatch ---- */
@@ -1209,8 +1233,8 @@ static void fpu_exec(CPUX86State *env, const FpuInsn *in)
  * own small function that hlp_fpu_fn tail-calls; a function that finds something unusual
  * tail-calls the general path, having changed nothing (that path repeats any memory read). */
 
-static uint32_t __attribute__((noinline)) fpu_general(CPUX86State *env, uint32_t lin,
-                                                       uint32_t desc, uint32_t eip);
+static uint32_t __attribute__((noinline))
+fpu_general(CPUX86State *env, uint32_t lin, uint32_t desc, uint32_t eip);
 
 /* FIP, FCS, FOP and for memory forms FDP, FDS: every fast-path instruction is a non-control
  * one. Returns the helper's result. */
@@ -1240,9 +1264,8 @@ static inline bool fast_mem_src(CPUX86State *env, uint32_t lin, uint32_t desc, F
 }
 
 /* ST0 op= src, ST(i) op= ST0 (and pop); kind_pop = arithmetic kind | pop << 3. */
-static uint32_t __attribute__((noinline)) fast_arith(CPUX86State *env, uint32_t lin,
-                                                      uint32_t desc, uint32_t eip,
-                                                      unsigned kind_pop)
+static uint32_t __attribute__((noinline))
+fast_arith(CPUX86State *env, uint32_t lin, uint32_t desc, uint32_t eip, unsigned kind_pop)
 {
     X87State *f = &env->fpu;
     unsigned i = desc >> 10 & 7;
@@ -1274,9 +1297,8 @@ static uint32_t __attribute__((noinline)) fast_arith(CPUX86State *env, uint32_t 
 
 /* FCOM/FUCOM (C3 C2 C0) and FCOMI/FUCOMI (EFLAGS) of ST0 with ST(i) or a float in memory;
  * mode = pops | quiet << 2 | eflags << 3. */
-static uint32_t __attribute__((noinline)) fast_compare(CPUX86State *env, uint32_t lin,
-                                                        uint32_t desc, uint32_t eip,
-                                                        unsigned mode)
+static uint32_t __attribute__((noinline))
+fast_compare(CPUX86State *env, uint32_t lin, uint32_t desc, uint32_t eip, unsigned mode)
 {
     X87State *f = &env->fpu;
     unsigned i = desc >> 10 & 7;
@@ -1314,8 +1336,8 @@ static inline void fast_push(X87State *f, unsigned dst, Float80 v)
 }
 
 /* FLD (ST(i), m32, m64), FILD (m16, m32), FLDZ, FLD1. */
-static uint32_t __attribute__((noinline)) fast_load(CPUX86State *env, uint32_t lin,
-                                                     uint32_t desc, uint32_t eip)
+static uint32_t __attribute__((noinline))
+fast_load(CPUX86State *env, uint32_t lin, uint32_t desc, uint32_t eip)
 {
     X87State *f = &env->fpu;
     unsigned fop = desc & 0x7f, top = f->top, dst = (top - 1) & 7;
@@ -1353,8 +1375,8 @@ static uint32_t __attribute__((noinline)) fast_load(CPUX86State *env, uint32_t l
 }
 
 /* FST/FSTP to ST(i), m32, m64. */
-static uint32_t __attribute__((noinline)) fast_store(CPUX86State *env, uint32_t lin,
-                                                      uint32_t desc, uint32_t eip)
+static uint32_t __attribute__((noinline))
+fast_store(CPUX86State *env, uint32_t lin, uint32_t desc, uint32_t eip)
 {
     X87State *f = &env->fpu;
     unsigned fop = desc & 0x7f;
@@ -1384,8 +1406,8 @@ static uint32_t __attribute__((noinline)) fast_store(CPUX86State *env, uint32_t 
 }
 
 /* FXCH, FCHS, FABS. */
-static uint32_t __attribute__((noinline)) fast_reg(CPUX86State *env, uint32_t lin, uint32_t desc,
-                                                    uint32_t eip)
+static uint32_t __attribute__((noinline))
+fast_reg(CPUX86State *env, uint32_t lin, uint32_t desc, uint32_t eip)
 {
     X87State *f = &env->fpu;
     unsigned fop = desc & 0x7f, a = f->top, empty = f->tag_empty;
