@@ -1091,7 +1091,7 @@ static void gen_x87(Gen *g, int sel)
         else if (k == 3) x87_modrm_mem(g, 0xdf, 0, x87_operand(g, 2, 0)); /* fild m16 */
         else if (k == 4) x87_modrm_mem(g, 0xdb, 0, x87_operand(g, 4, 0)); /* fild m32 */
         else if (k == 5) x87_modrm_mem(g, 0xdf, 5, x87_operand(g, 8, 0)); /* fild m64 */
-        else if (k == 6) emit8(g, 0xd9), emit8(g, chance(g, 50) ? 0xe8 : 0xee); /* fld1, fldz */
+        else if (k == 6) emit8(g, 0xd9), emit8(g, 0xe8 + rnd(g, 7)); /* fld1 ... fldz */
         else emit8(g, 0xd9), emit8(g, 0xc0 + x87_sti(g));             /* fld st(i) */
         x87_push();
         break;
@@ -1114,10 +1114,11 @@ static void gen_x87(Gen *g, int sel)
         break;
     }
     case 5: { /* one-operand and stack-neutral register instructions */
-        static const uint8_t ops[10] = {0xe0, 0xe1, 0xe4, 0xfa, 0xfc, 0xc8, 0xc8, 0xd0, 0xf6, 0xf7};
-        uint8_t b = ops[rnd(g, 10)];
-        emit8(g, 0xd9);
-        emit8(g, b == 0xc8 ? 0xc8 + x87_sti(g) : b); /* fchs fabs ftst fsqrt frndint fxch fnop */
+        static const uint8_t ops[11] = {0xe0, 0xe1, 0xe4, 0xfa, 0xfc, 0xc8,
+                                        0xc8, 0xd0, 0xf6, 0xf7, 0xe5};
+        uint8_t b = ops[rnd(g, 11)];
+        emit8(g, 0xd9); /* fchs fabs ftst fsqrt frndint fxch fnop fdecstp fincstp fxam */
+        emit8(g, b == 0xc8 ? 0xc8 + x87_sti(g) : b);
         break;
     }
     case 6: { /* popping arithmetic, fcompp, fucompp */

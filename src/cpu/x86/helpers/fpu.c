@@ -1006,7 +1006,7 @@ static unsigned fmt_size(unsigned fmt)
 /* The basic arithmetic, compares, loads, stores and register operations: IEEE-defined or
  * exact results, and masked responses (indefinite, stack faults) fixed by the architecture.
  * Not accepted: transcendental and reduction instructions (their precision is the model's),
- * constants other than 0 and 1, BCD, FXAM, FCMOVcc, and the environment and state ones. */
+ * BCD, FCMOVcc, and the environment and state ones. */
 enum { NAT_NO, NAT_PLAIN, NAT_CONTROL, NAT_EFLAGS, NAT_STSW_AX };
 static const uint8_t native_reg[F_OP_COUNT] = {
     [F_ADD] = NAT_PLAIN,     [F_MUL] = NAT_PLAIN,        [F_COM] = NAT_PLAIN,
@@ -1021,7 +1021,9 @@ static const uint8_t native_reg[F_OP_COUNT] = {
     [F_SQRT] = NAT_PLAIN,    [F_RNDINT] = NAT_PLAIN,     [F_NOP] = NAT_CONTROL,
     [F_FREE] = NAT_CONTROL,  [F_DECSTP] = NAT_CONTROL,   [F_INCSTP] = NAT_CONTROL,
     [F_COMI] = NAT_EFLAGS,   [F_COMIP] = NAT_EFLAGS,     [F_UCOMI] = NAT_EFLAGS,
-    [F_UCOMIP] = NAT_EFLAGS, [F_NSTSW_AX] = NAT_STSW_AX,
+    [F_UCOMIP] = NAT_EFLAGS, [F_NSTSW_AX] = NAT_STSW_AX, [F_XAM] = NAT_PLAIN,
+    [F_LDPI] = NAT_PLAIN,    [F_LDL2T] = NAT_PLAIN,      [F_LDL2E] = NAT_PLAIN,
+    [F_LDLG2] = NAT_PLAIN,   [F_LDLN2] = NAT_PLAIN,
 };
 
 /* Memory forms: the formats accepted, bit FMT_*. */
