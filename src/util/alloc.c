@@ -16,5 +16,12 @@ static void *check(void *p, size_t n)
 
 void *xmalloc(size_t n) { return check(malloc(n), n); }
 void *xzalloc(size_t n) { return check(calloc(1, n ? n : 1), n); }
+void *xzalloc_aligned(size_t align, size_t n)
+{
+    size_t size = (n + align - 1) & ~(align - 1); /* aligned_alloc wants a multiple */
+    void *p = check(aligned_alloc(align, size ? size : align), n);
+    memset(p, 0, size);
+    return p;
+}
 void *xrealloc(void *p, size_t n) { return check(realloc(p, n), n); }
 char *xstrdup(const char *s) { return check(strdup(s), strlen(s) + 1); }

@@ -6,6 +6,8 @@
 
 void *xmalloc(size_t n);
 void *xzalloc(size_t n);
+/* Zeroed, aligned to align (a power of two); released with free(). */
+void *xzalloc_aligned(size_t align, size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 

@@ -13,6 +13,7 @@
 #include "cpu/x86/helpers.h"
 #include "exec/softmmu_slow.h"
 #include "test.h"
+#include "util/alloc.h"
 
 /* ---- stubs of the CPU services the helpers use ------------------------------------------------
  * These replace the real ones from the library, so only fpu.c, float80.c and decode.c are linked
@@ -131,7 +132,7 @@ static int exec_insn(CPUX86State *env, const uint8_t *bytes, size_t n, uint32_t 
 
 static CPUX86State *new_env(void)
 {
-    CPUX86State *env = calloc(1, sizeof *env);
+    CPUX86State *env = xzalloc_aligned(_Alignof(CPUX86State), sizeof *env);
     env->hflags = HF_PE | HF_CS32;
     env->cr[0] = CR0_PE | CR0_ET | CR0_NE;
     env->eflags = 0x2;

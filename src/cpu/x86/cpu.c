@@ -19,7 +19,7 @@ static void page_became_code(void *opaque, uint32_t phys_page)
 
 CPUX86State *x86_cpu_new(AddressSpace *mem, AddressSpace *io, Clock *clock, bool jit)
 {
-    CPUX86State *env = xzalloc(sizeof *env);
+    CPUX86State *env = xzalloc_aligned(_Alignof(CPUX86State), sizeof *env);
     env->mem = mem;
     env->io = io;
     env->clock = clock;

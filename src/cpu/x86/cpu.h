@@ -104,7 +104,8 @@ typedef struct CPUX86State {
     X86PendingExc pending;
 
     /* Soft MMU. */
-    TlbEntry tlb[NB_MMU_MODES][TLB_SIZE];
+    /* Cache-line aligned, so no entry straddles two lines (x86_cpu_new aligns env). */
+    _Alignas(64) TlbEntry tlb[NB_MMU_MODES][TLB_SIZE];
     TlbEntry victim[NB_MMU_MODES][TLB_VICTIM];
     /* Indexes of the entries filled since the last flush, non-global ones and global ones
      * apart, so that flushes and code-page protection visit only those (the table is large; a
