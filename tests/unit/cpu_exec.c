@@ -62,18 +62,23 @@ static size_t hex(const char *s, uint8_t *out)
     return n;
 }
 
-/* Runs until HLT (or budget exhausted); returns instructions retired. */
-static uint64_t run(Rig *r, const char *code)
+/* Runs until HLT (or 1000 slices of `slice` instructions); returns instructions retired. */
+static uint64_t run_slices(Rig *r, const char *code, int32_t slice)
 {
     hex(code, r->ram + 0x1000);
     CPUX86State *env = r->env;
     for (int i = 0; i < 1000 && !env->halted; i++) {
-        env->slice_budget = env->budget = 1000000;
+        env->slice_budget = env->budget = slice;
         x86_cpu_exec(env);
         env->icount += env->slice_budget - env->budget;
         env->slice_budget = env->budget = 0;
     }
     return env->icount;
+}
+
+static uint64_t run(Rig *r, const char *code)
+{
+    return run_slices(r, code, 1000000);
 }
 
 TEST(mov_add_hlt)
@@ -400,5 +405,68 @@ TEST(x87_fcomi_clears_c1)
     run(&r, "dbe3 d9e8 d9e8 d9e0 d9e5 dff1 dfe0 f4");
     CHECK_EQ(r.env->regs[R_EAX] & 0xffff, 0x3c00); /* TOP 7, C2 from FXAM, C1 0 */
     CHECK_EQ(x86_get_eflags(r.env) & (CF_MASK | ZF_MASK | PF_MASK), CF_MASK); /* -1 < 1 */
+    rig_free(&r);
+}
+
+/* Calls and returns, with the x86-64 back end's return frames: a recursion 600000 calls deep
+ * in one slice (its frames would take 9.6 MB of host stack, more than the 8 MB default, if the
+ * frame stack did not start over when full), and a callee that changes its return address. */
+TEST(calls_deep_and_returns_elsewhere)
+{
+    Rig r;
+    rig_init(&r);
+    r.env->regs[R_ESP] = 0x3ff000;
+    /* mov ecx, 600000; xor ebx, ebx; call f; hlt; f: dec ecx; jz 1f; call f; 1: inc ebx; ret
+     * (in one slice) */
+    run_slices(&r, "b9c0270900 31db e801000000 f4 49 7405 e8f8ffffff 43 c3", 10000000);
+    CHECK_EQ(r.env->regs[R_EBX], 600000);
+    CHECK_EQ(r.env->regs[R_ECX], 0);
+    CHECK_EQ(r.env->regs[R_ESP], 0x3ff000);
+    rig_free(&r);
+
+    rig_init(&r);
+    /* mov ecx, 3; xor ebx, ebx; 1: call g; add ebx, 1; dec ecx; jnz 1b; hlt;
+     * g: cmp ecx, 1; jne 2f; add dword [esp], 3; 2: ret   (the last call skips the add) */
+    run(&r, "b903000000 31db e807000000 83c301 49 75f5 f4 83f901 7504 83042403 c3");
+    CHECK_EQ(r.env->regs[R_EBX], 2);
+    CHECK_EQ(r.env->regs[R_ECX], 0);
+    rig_free(&r);
+}
+
+/* A return frame must not outlive the address space it was made in: the callee (in a global
+ * page) writes CR3 and returns; the fourth time it switches to a space where the caller's page
+ * holds other code after the call, which must then run. */
+TEST(return_after_cr3_switch)
+{
+    Rig r;
+    rig_init(&r);
+    CPUX86State *env = r.env;
+    /* Two address spaces over identity page tables; linear page 0x1000 is physical 0x1000 in
+     * the first and 0x5000 in the second; page 0x2000 is global. */
+    for (int as = 0; as < 2; as++) {
+        uint32_t *pd = (uint32_t *)(r.ram + 0x300000 + 0x2000 * as);
+        uint32_t *pt = (uint32_t *)(r.ram + 0x301000 + 0x2000 * as);
+        pd[0] = (0x301000 + 0x2000 * as) | 7;
+        for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7;
+        pt[1] = (as ? 0x5000 : 0x1000) | 7;
+        pt[2] |= 0x100; /* G */
+    }
+    /* 1000: mov ecx, 4; xor ebx, ebx; 1007: cmp ecx, 1; sete al; movzx eax, al; shl eax, 13;
+     * lea esi, [eax + 0x300000]; call 2000; 101e: add ebx, 1 (100 in the second space);
+     * dec ecx; jnz 1007; hlt.   2000: mov cr3, esi; ret */
+    const char *code = "b904000000 31db 83f901 0f94c0 0fb6c0 c1e00d 8db000003000 e8e20f0000"
+                       " 83c301 49 75e3 f4";
+    size_t n = hex(code, r.ram + 0x5000);
+    CHECK_EQ(n, 0x25);
+    r.ram[0x5000 + 0x20] = 100;
+    hex("0f22de c3", r.ram + 0x2000);
+    env->cr[3] = 0x300000;
+    env->cr[4] |= 0x80; /* PGE */
+    env->cr[0] |= 0x80000000u;
+    softmmu_flush(env);
+    run(&r, code);
+    CHECK_EQ(env->regs[R_EBX], 103);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(env->cr[3], 0x302000);
     rig_free(&r);
 }
