@@ -1415,9 +1415,10 @@ static void emit_lookup_exit(Gen *g)
 /* ---- return frames (see TbCache.ret_valid_end) ---- */
 
 /* A guest CALL's exit made as a host call: a frame of [return point, tag] goes on the host
- * stack, tag = linear return address | hflags << 32, so that the RET coming back (gen_return)
- * can return to the point after it with the host's return prediction. From there the block
- * continues to the return address through exit slot 1 (or a lookup). */
+ * stack, tag = return EIP | hflags << 32, so that the RET coming back (gen_return) can return
+ * to the point after it with the host's return prediction. From there the block continues to
+ * the return address through exit slot 1 (or a lookup). Only with a zero CS base, so that the
+ * EIP is the linear address. */
 static void gen_call_exit(Gen *g, const IrOp *op)
 {
     X64Buf *B = &g->b;
@@ -1432,8 +1433,7 @@ static void gen_call_exit(Gen *g, const IrOp *op)
     size_t room = x64_jcc8(B, CC_AE);
     x64_mov_rm(B, true, X_RSP, x64_mem(X_RCX, 0));
     x64_patch_rel8(B, room, B->pos);
-    uint32_t ret_lin = g->tb->cs_base + g->call_ret;
-    uint64_t tag = ret_lin | (uint64_t)g->tb->flags << 32;
+    uint64_t tag = g->call_ret | (uint64_t)g->tb->flags << 32;
     x64_mov_ri64(B, X_RAX, tag);
     x64_push(B, X_RAX);
     size_t call = x64_call32(B);
@@ -1456,8 +1456,8 @@ static void gen_call_exit(Gen *g, const IrOp *op)
         emit_lookup_exit(g);
 }
 
-/* RET: through the top return frame when it is trusted and its tag is the linear address and
- * mode being returned to; otherwise the jump-cache lookup. */
+/* RET: through the top return frame when it is trusted, CS has a zero base and the tag is the
+ * EIP and mode being returned to; otherwise the jump-cache lookup. */
 static void gen_return(Gen *g)
 {
     X64Buf *B = &g->b;
@@ -1465,8 +1465,9 @@ static void gen_return(Gen *g)
     x64_lea(B, true, X_RAX, x64_mem(X_RSP, 16));
     x64_alu_rm(B, true, ALU_CMP, X_RAX, x64_mem(X_RCX, 0));
     size_t untrusted = x64_jcc8(B, CC_A);
+    x64_alu_mi(B, 4, ALU_CMP, envm(ENV_OFF(seg_base[R_CS])), 0);
+    size_t based = x64_jcc8(B, CC_NE);
     x64_mov_rm(B, false, X_RAX, envm(ENV_OFF(eip)));
-    x64_alu_rm(B, false, ALU_ADD, X_RAX, envm(ENV_OFF(seg_base[R_CS])));
     x64_mov_rm(B, false, X_RCX, envm(ENV_OFF(hflags)));
     x64_shift_ri(B, true, SH_SHL, X_RCX, 32);
     x64_alu_rr(B, true, ALU_OR, X_RAX, X_RCX);
@@ -1474,6 +1475,7 @@ static void gen_return(Gen *g)
     size_t other = x64_jcc8(B, CC_NE);
     x64_ret(B);
     x64_patch_rel8(B, untrusted, B->pos);
+    x64_patch_rel8(B, based, B->pos);
     x64_patch_rel8(B, other, B->pos);
     emit_lookup_exit(g);
 }
@@ -1531,7 +1533,7 @@ static void gen_op(Gen *g, const IrOp *op, int pos)
             gen_goto_tb(g, op);
         break;
     case IR_CALL_HINT:
-        g->call_hint = true;
+        g->call_hint = g->tb->cs_base == 0; /* see gen_call_exit */
         g->call_ret = op->imm;
         g->call_chain = op->aux & IR_RET_CHAINABLE;
         break;
