@@ -1,5 +1,7 @@
 /* virtio-net (virtio 1.x spec 5.1: 5.1.4 configuration, 5.1.6 virtio_net_hdr and receive
- * buffers incl. MRG_RXBUF); frames wait in the back end while the guest has no buffers. */
+ * buffers incl. MRG_RXBUF, 5.1.6.2 checksum and TCP segmentation offload on transmit,
+ * verified checksums on receive); frames wait in the back end while the guest has no
+ * buffers. */
 #include "hw/virtio/virtio_net.h"
 
 #include <stdlib.h>
@@ -8,10 +10,14 @@
 #include "block/iov.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio_pci.h"
+#include "net/offload.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
 enum {
+    VIRTIO_NET_F_CSUM = 0,       /* the device completes partial checksums on transmit */
+    VIRTIO_NET_F_GUEST_CSUM = 1, /* the driver takes DATA_VALID on receive */
+    VIRTIO_NET_F_HOST_TSO4 = 11, /* the device segments IPv4 TCP on transmit */
     VIRTIO_NET_F_MAC = 5,
     VIRTIO_NET_F_MRG_RXBUF = 15,
     VIRTIO_NET_F_STATUS = 16,
@@ -19,7 +25,17 @@ enum {
 
     /* struct virtio_net_hdr with num_buffers, always this size with VERSION_1 (5.1.6). */
     NET_HDR_LEN = 12,
+    NET_HDR_FLAGS = 0,
+    NET_HDR_GSO_TYPE = 1,
+    NET_HDR_GSO_SIZE = 4,
+    NET_HDR_CSUM_START = 6,
+    NET_HDR_CSUM_OFFSET = 8,
     NET_HDR_NUM_BUFFERS = 10,
+    NET_HDR_F_NEEDS_CSUM = 1,
+    NET_HDR_F_DATA_VALID = 2,
+    NET_HDR_GSO_NONE = 0,
+    NET_HDR_GSO_TCPV4 = 1,
+    NET_HDR_GSO_ECN = 0x80,
 
     CFG_MAC = 0,
     CFG_STATUS = 6,
@@ -69,7 +85,11 @@ static bool virtio_net_receive(void *opaque, const uint8_t *frame, size_t len)
         }
         return false;
     }
-    uint8_t hdr[NET_HDR_LEN] = {0}; /* no checksum or segmentation offload: flags 0, GSO none */
+    /* No segmentation offload: GSO none. A TCP/UDP checksum checked here need not be checked
+     * again by the guest. */
+    uint8_t hdr[NET_HDR_LEN] = {0};
+    if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM) && net_l4_csum_ok(frame, len))
+        hdr[NET_HDR_FLAGS] = NET_HDR_F_DATA_VALID;
     virtio_stw(hdr + NET_HDR_NUM_BUFFERS, (uint16_t)count);
     size_t done = 0;
     for (unsigned i = 0; i < count; i++) {
@@ -95,6 +115,27 @@ static void virtio_net_rx_kick(VirtioDevice *vdev, Virtqueue *vq)
     net_port_accept_input(((VirtioNet *)vdev)->port);
 }
 
+static void send_segment(void *opaque, const uint8_t *seg, size_t len)
+{
+    net_port_send(opaque, seg, len);
+}
+
+/* One frame from the guest with its virtio_net_hdr: segmented (TSO), its checksum completed,
+ * or as it is. A header asking for what was not negotiated, or not applying to the frame,
+ * leaves the frame as it is (a real NIC would send it out unchanged too). */
+static void transmit(VirtioNet *n, const uint8_t *hdr, uint8_t *frame, size_t len)
+{
+    VirtioDevice *vdev = &n->vdev;
+    unsigned gso = hdr[NET_HDR_GSO_TYPE] & ~NET_HDR_GSO_ECN;
+    if (gso == NET_HDR_GSO_TCPV4 && virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO4) &&
+        net_tso4_segment(frame, len, virtio_ldw(hdr + NET_HDR_GSO_SIZE), send_segment, n->port))
+        return;
+    if ((hdr[NET_HDR_FLAGS] & NET_HDR_F_NEEDS_CSUM) && virtio_has_feature(vdev, VIRTIO_NET_F_CSUM))
+        net_csum_complete(frame, len, virtio_ldw(hdr + NET_HDR_CSUM_START),
+                          virtio_ldw(hdr + NET_HDR_CSUM_OFFSET));
+    net_port_send(n->port, frame, len);
+}
+
 static void virtio_net_tx(VirtioDevice *vdev, Virtqueue *vq)
 {
     VirtioNet *n = (VirtioNet *)vdev;
@@ -108,8 +149,10 @@ static void virtio_net_tx(VirtioDevice *vdev, Virtqueue *vq)
         }
         size_t len = e->out_len - NET_HDR_LEN;
         if (len <= NET_MAX_FRAME) {
+            uint8_t hdr[NET_HDR_LEN];
+            iov_to_buf(e->out, e->out_num, 0, hdr, NET_HDR_LEN);
             iov_to_buf(e->out, e->out_num, NET_HDR_LEN, n->tx_buf, len);
-            net_port_send(n->port, n->tx_buf, len);
+            transmit(n, hdr, n->tx_buf, len);
         } else {
             LOG(LOG_GUEST, "%s: dropping %zu-byte frame", vdev->name, len);
         }
@@ -153,7 +196,9 @@ PciDevice *virtio_net_new(PciBus *bus, int slot, AddressSpace *mem, NetPort *por
     virtio_stw(n->config + CFG_STATUS, VIRTIO_NET_S_LINK_UP);
     virtio_stw(n->config + CFG_MAX_VQ_PAIRS, 1);
     uint64_t features = VIRTIO_FEATURE(VIRTIO_NET_F_MAC) | VIRTIO_FEATURE(VIRTIO_NET_F_STATUS) |
-                        VIRTIO_FEATURE(VIRTIO_NET_F_MRG_RXBUF);
+                        VIRTIO_FEATURE(VIRTIO_NET_F_MRG_RXBUF) | VIRTIO_FEATURE(VIRTIO_NET_F_CSUM) |
+                        VIRTIO_FEATURE(VIRTIO_NET_F_GUEST_CSUM) |
+                        VIRTIO_FEATURE(VIRTIO_NET_F_HOST_TSO4);
     virtio_init(&n->vdev, "virtio-net", VIRTIO_ID_NET, &virtio_net_ops, mem, features, n->config,
                 sizeof n->config);
     virtio_add_queue(&n->vdev, QUEUE_SIZE, virtio_net_rx_kick);
