@@ -18,8 +18,11 @@ struct NetPort {
     char *id;         /* -netdev id= */
     const char *type; /* "socket", ... */
     /* Back end: a frame from the guest. Never blocks for long; frames the link cannot take
-     * now are dropped, as on a congested wire. */
+     * now are dropped, as on a congested wire. A back end may hold frames until flush. */
     void (*send)(NetPort *p, const uint8_t *frame, size_t len);
+    /* Back end, optional: put the frames held so far on the wire (front ends call it after
+     * each batch of frames from the guest). */
+    void (*flush)(NetPort *p);
     /* Back end: the front end can take frames again; deliver any held frame now. */
     void (*accept_input)(NetPort *p);
     void (*close)(NetPort *p);
@@ -35,6 +38,10 @@ void net_port_set_frontend(NetPort *p, bool (*receive)(void *, const uint8_t *, 
 static inline void net_port_send(NetPort *p, const uint8_t *frame, size_t len)
 {
     if (p && p->send) p->send(p, frame, len);
+}
+static inline void net_port_flush(NetPort *p)
+{
+    if (p && p->flush) p->flush(p);
 }
 /* Front ends call this whenever they may have gone from "no room" to "room". */
 static inline void net_port_accept_input(NetPort *p)

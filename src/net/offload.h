@@ -27,8 +27,7 @@ bool net_csum_complete(uint8_t *frame, size_t len, unsigned start, unsigned offs
  * first only) and checksum recomputed. False, nothing sent, if frame is not IPv4 TCP with
  * consistent lengths or mss is 0. */
 bool net_tso4_segment(const uint8_t *frame, size_t len, unsigned mss,
-                      void (*out)(void *opaque, const uint8_t *seg, size_t seglen),
-                      void *opaque);
+                      void (*out)(void *opaque, const uint8_t *seg, size_t seglen), void *opaque);
 
 /* True if frame is IPv4 (unfragmented) TCP or UDP whose checksum verifies (UDP with a zero
  * checksum has none and does not count). */

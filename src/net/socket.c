@@ -24,6 +24,7 @@ typedef enum { NS_LISTEN, NS_CONNECT, NS_UDP, NS_MCAST } NetSocketMode;
 
 enum {
     NS_RBUF_SIZE = 64 * 1024,
+    NS_WBUF_SIZE = 256 * 1024, /* frames (with their length prefixes) held until a flush */
     NS_SEND_TIMEOUT_MS = 2000, /* to finish a frame already partly on the wire */
 };
 
@@ -45,6 +46,9 @@ typedef struct NetSocket {
     uint8_t *frame;
     size_t frame_len, frame_got;
     bool frame_ready;
+    /* Stream send state: whole frames with their prefixes, written at once by ns_flush. */
+    uint8_t *wbuf;
+    size_t wlen;
 } NetSocket;
 
 static void ns_readable(void *opaque);
@@ -69,6 +73,7 @@ static void ns_disconnect(NetSocket *s)
     s->hdr_got = 0;
     s->frame_got = s->frame_len = 0;
     s->frame_ready = false;
+    s->wlen = 0;
     LOG(LOG_DEV, "netdev %s: peer disconnected", s->port.id);
 }
 
@@ -190,6 +195,26 @@ static bool ns_finish_write(int fd, struct iovec *iov, int cnt, size_t done)
     }
 }
 
+/* Writes the held frames: all of them, or none when the socket cannot take any now (dropped,
+ * as on a congested wire); a batch partly written is finished, since the stream would be
+ * garbage otherwise. */
+static void ns_flush(NetPort *p)
+{
+    NetSocket *s = (NetSocket *)p;
+    if (s->fd < 0 || !s->wlen) return;
+    struct iovec iov = {s->wbuf, s->wlen};
+    s->wlen = 0;
+    ssize_t n;
+    do {
+        n = send(s->fd, iov.iov_base, iov.iov_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK) ns_disconnect(s);
+        return;
+    }
+    if ((size_t)n < iov.iov_len && !ns_finish_write(s->fd, &iov, 1, (size_t)n)) ns_disconnect(s);
+}
+
 static void ns_send(NetPort *p, const uint8_t *frame, size_t len)
 {
     NetSocket *s = (NetSocket *)p;
@@ -199,19 +224,13 @@ static void ns_send(NetPort *p, const uint8_t *frame, size_t len)
                s->dst_len);
         return;
     }
-    uint8_t hdr[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-                      (uint8_t)len};
-    struct iovec iov[2] = {{hdr, 4}, {(void *)frame, len}};
-    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
-    ssize_t n;
-    do {
-        n = sendmsg(s->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK) ns_disconnect(s);
-        return; /* congested: the frame is dropped whole */
-    }
-    if ((size_t)n < len + 4 && !ns_finish_write(s->fd, iov, 2, (size_t)n)) ns_disconnect(s);
+    if (s->wlen + 4 + len > NS_WBUF_SIZE) ns_flush(p);
+    if (s->fd < 0) return;
+    uint8_t *w = s->wbuf + s->wlen;
+    w[0] = (uint8_t)(len >> 24), w[1] = (uint8_t)(len >> 16);
+    w[2] = (uint8_t)(len >> 8), w[3] = (uint8_t)len;
+    memcpy(w + 4, frame, len);
+    s->wlen += 4 + len;
 }
 
 static void ns_accept_input(NetPort *p)
@@ -222,12 +241,14 @@ static void ns_accept_input(NetPort *p)
 static void ns_close(NetPort *p)
 {
     NetSocket *s = (NetSocket *)p;
+    ns_flush(p);
     ns_disconnect(s);
     if (s->listen_fd >= 0) {
         poller_unwatch(s->poller, s->listen_fd);
         close(s->listen_fd);
     }
     free(s->rbuf);
+    free(s->wbuf);
     free(s->frame);
     free(s->port.id);
     free(s);
@@ -383,11 +404,13 @@ NetPort *net_socket_new(Poller *p, const char *id, const NetSocketOptions *o, ch
     s->port.id = xstrdup(id);
     s->port.type = "socket";
     s->port.send = ns_send;
+    s->port.flush = ns_flush;
     s->port.accept_input = ns_accept_input;
     s->port.close = ns_close;
     s->poller = p;
     s->listen_fd = s->fd = -1;
     s->rbuf = xmalloc(NS_RBUF_SIZE);
+    s->wbuf = xmalloc(NS_WBUF_SIZE);
     s->frame = xmalloc(NET_MAX_FRAME);
     int r;
     if (o->listen) {

@@ -96,6 +96,7 @@ TEST(stream_framing)
     net_port_set_frontend(np, fe_receive, &fr);
     /* Sending with no peer drops the frame. */
     net_port_send(np, (const uint8_t *)"lost", 4);
+    net_port_flush(np);
     int fd = tcp_connect(port);
     CHECK(fd >= 0);
     pump(&p, 2);
@@ -119,12 +120,19 @@ TEST(stream_framing)
     CHECK(fr.len[1] == 6 && !memcmp(fr.frames[1], "world!", 6));
     CHECK(fr.len[2] == 5 && !memcmp(fr.frames[2], "split", 5));
     CHECK(fr.len[3] == 3 && !memcmp(fr.frames[3], "end", 3));
-    /* Frames from the guest get the same framing. */
+    /* Frames from the guest get the same framing; they are held until the front end's
+     * flush, then written together. */
     net_port_send(np, (const uint8_t *)"to-peer", 7);
-    uint8_t got[11];
-    CHECK(read_all(fd, got, 11));
+    net_port_send(np, (const uint8_t *)"2nd", 3);
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    CHECK_EQ(poll(&pfd, 1, 50), 0);
+    net_port_flush(np);
+    uint8_t got[18];
+    CHECK(read_all(fd, got, 18));
     CHECK(got[0] == 0 && got[1] == 0 && got[2] == 0 && got[3] == 7);
     CHECK(!memcmp(got + 4, "to-peer", 7));
+    CHECK(got[11] == 0 && got[12] == 0 && got[13] == 0 && got[14] == 3);
+    CHECK(!memcmp(got + 15, "2nd", 3));
     /* A second client is refused while the first is connected. */
     int fd2 = tcp_connect(port);
     pump(&p, 2);
@@ -229,7 +237,9 @@ TEST(listen_connect_pair)
     for (int i = 0; i < 1500; i++)
         big[i] = (uint8_t)i;
     net_port_send(a, big, 1500);
+    net_port_flush(a);
     net_port_send(b, (const uint8_t *)"pong", 4);
+    net_port_flush(b);
     pump(&p, 4);
     CHECK_EQ(fb.n, 1);
     CHECK(fb.len[0] == 1500 && !memcmp(fb.frames[0], big, 1500));
@@ -257,6 +267,7 @@ TEST(udp_pair)
     net_port_set_frontend(b, fe_receive, &fb);
     net_port_send(a, (const uint8_t *)"one", 3);
     net_port_send(a, (const uint8_t *)"two", 3);
+    net_port_flush(a);
     pump(&p, 3);
     CHECK_EQ(fb.n, 0); /* held */
     fb.full = false;
@@ -265,6 +276,7 @@ TEST(udp_pair)
     CHECK_EQ(fb.n, 2);
     CHECK(fb.len[1] == 3 && !memcmp(fb.frames[1], "two", 3));
     net_port_send(b, (const uint8_t *)"back", 4);
+    net_port_flush(b);
     pump(&p, 3);
     CHECK_EQ(fa.n, 1);
     net_port_close(a);
@@ -336,6 +348,7 @@ TEST(mcast_group)
     net_port_set_frontend(a, fe_receive, &fa);
     net_port_set_frontend(b, fe_receive, &fb);
     net_port_send(a, (const uint8_t *)"mc", 2);
+    net_port_flush(a);
     pump(&p, 5);
     /* Every member sees the frame, the sender too (as with QEMU's mcast netdev). */
     CHECK_EQ(fb.n, 1);

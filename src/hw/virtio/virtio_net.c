@@ -160,6 +160,7 @@ static void virtio_net_tx(VirtioDevice *vdev, Virtqueue *vq)
         free(e);
         pushed = true;
     }
+    net_port_flush(n->port);
     if (pushed) vq_notify(vq);
 }
 
