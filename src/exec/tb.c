@@ -45,16 +45,8 @@ void *tb_arena_alloc(TbCache *c, size_t size)
     return p;
 }
 
-/* Return frames made so far (on the host stack above this function's frame) are stale. */
-static void __attribute__((noinline)) forget_return_frames(TbCache *c)
-{
-    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-    if (here < c->ret_valid_end) c->ret_valid_end = here;
-}
-
 void tb_jmp_cache_clear(TbCache *c)
 {
-    forget_return_frames(c);
     memset(c->jmp_cache, 0, sizeof c->jmp_cache);
     c->jmp_nonflat = false;
     c->njmp_local = 0;
@@ -62,7 +54,6 @@ void tb_jmp_cache_clear(TbCache *c)
 
 void tb_jmp_cache_clear_nonglobal(TbCache *c)
 {
-    forget_return_frames(c);
     if (c->njmp_local > JMP_CACHE_SIZE) {
         for (unsigned i = 0; i < JMP_CACHE_SIZE; i++)
             if (!c->jmp_global[i]) c->jmp_cache[i] = NULL;
@@ -81,7 +72,6 @@ void tb_jmp_cache_clear_page(TbCache *c, uint32_t lin)
         tb_jmp_cache_clear(c);
         return;
     }
-    forget_return_frames(c);
     for (int k = 0; k < 2; k++) {
         unsigned g = tb_jmp_cache_hash((lin & ~0xfffu) - (uint32_t)k * 0x1000u) & JMP_GROUP_MASK;
         memset(&c->jmp_cache[g], 0, sizeof(TranslationBlock *) << JMP_GROUP_BITS);

@@ -81,13 +81,6 @@ typedef struct TbCache {
     void *opaque;
     const TbBackendHooks *backend_hooks; /* NULL for back ends that keep code in the arena */
     void *backend_opaque;
-    /* Return frames: a back end may keep, per guest CALL, a frame on the host stack holding the
-     * return address (linear) and the mode it was made in, so that the RET coming back returns
-     * through the host's own return prediction. A frame says "this linear address, in this
-     * mode, continues in that code", which holds while the jump cache would say the same: each
-     * clear of the jump cache lowers ret_valid_end to its own stack frame, and frames that do
-     * not lie wholly below it are no longer trusted. The back end resets it on entry. */
-    uintptr_t ret_valid_end;
 } TbCache;
 
 TbCache *tb_cache_new(size_t arena_size);

@@ -172,12 +172,6 @@ void ir_insn_start(IrBlock *b, uint32_t offset, unsigned aux)
     op->aux = aux;
 }
 
-void ir_call_hint(IrBlock *b, uint32_t ret, bool chainable)
-{
-    IrOp *op = ir_emit(b, IR_CALL_HINT, 0, 0, 0, 0);
-    op->imm = ret;
-    op->aux = chainable ? IR_RET_CHAINABLE : 0;
-}
 void ir_discard(IrBlock *b, IrVar global) { ir_emit(b, IR_DISCARD, global, 0, 0, 0); }
 
 uint32_t ir_eval_binop(IrOpc opc, uint32_t a, uint32_t b)
@@ -290,8 +284,7 @@ bool ir_op_has_side_effects(const IrBlock *b, const IrOp *op)
     case IR_GOTO_TB:
     case IR_EXIT_LOOKUP:
     case IR_EXIT:
-    case IR_INSN_START:
-    case IR_CALL_HINT: return true;
+    case IR_INSN_START: return true;
     case IR_CALL: return (b->helpers[op->imm]->flags & IRH_QUERY) != IRH_QUERY;
     default: return false;
     }
@@ -307,7 +300,7 @@ static const char *const opc_names[IR_OPC_COUNT] = {
     [IR_SETCOND] = "setcond", [IR_MOVCOND] = "movcond", [IR_LD] = "ld", [IR_ST] = "st",
     [IR_CHKRANGE] = "chkrange", [IR_LABEL] = "label", [IR_BR] = "br", [IR_BRCOND] = "brcond",
     [IR_CALL] = "call", [IR_GOTO_TB] = "goto_tb", [IR_EXIT_LOOKUP] = "exit_lookup",
-    [IR_EXIT] = "exit", [IR_INSN_START] = "insn_start", [IR_CALL_HINT] = "call_hint",
+    [IR_EXIT] = "exit", [IR_INSN_START] = "insn_start",
 };
 
 static const char *const cond_names[IRC_COUNT] = {
@@ -361,10 +354,6 @@ void ir_dump(const IrBlock *b, FILE *out)
         case IR_BR:
         case IR_BRCOND: fprintf(out, " -> L%u", op->imm); break;
         case IR_GOTO_TB: fprintf(out, " %u", op->imm); break;
-        case IR_CALL_HINT: fprintf(out, " ret %08x%s", op->imm, op->aux ? " chain" : ""); break;
-        case IR_EXIT_LOOKUP:
-            if (op->aux & IR_EXIT_RETURN) fputs(" return", out);
-            break;
         case IR_CHKRANGE: fprintf(out, " +%u #%u", op->imm, op->aux); break;
         default: break;
         }

@@ -66,15 +66,10 @@ typedef enum IrOpc {
                    it is written again); lets the optimiser remove stores to it */
     IR_INSN_START, /* metadata: guest instruction at offset imm starts here; aux = front-end
                       state to restore on a fault (x86: the lazy-flags op) */
-    IR_CALL_HINT,  /* metadata: the block's exit that follows is a call returning to guest EIP imm;
-                      aux = IR_RET_CHAINABLE if that return address may use GOTO_TB slot 1. A
-                      back end may pair it with an IR_EXIT_LOOKUP marked IR_EXIT_RETURN. */
     IR_OPC_COUNT
 } IrOpc;
 
 #define IR_SIGNED 0x80 /* in IrOp.size for IR_LD */
-#define IR_RET_CHAINABLE 0x1 /* in IrOp.aux for IR_CALL_HINT */
-#define IR_EXIT_RETURN 0x1   /* in IrOp.aux for IR_EXIT_LOOKUP: a return from a call */
 
 typedef enum IrCond {
     IRC_EQ, IRC_NE,
@@ -182,7 +177,6 @@ void ir_goto_tb(IrBlock *b, unsigned slot);
 void ir_exit_lookup(IrBlock *b);
 void ir_exit(IrBlock *b);
 void ir_insn_start(IrBlock *b, uint32_t offset, unsigned aux);
-void ir_call_hint(IrBlock *b, uint32_t ret, bool chainable);
 void ir_discard(IrBlock *b, IrVar global);
 
 /* Constant evaluation shared by the optimiser and the interpreter. */

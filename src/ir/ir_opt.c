@@ -255,8 +255,7 @@ static bool live_sweep(IrBlock *b, Live *L, bool remove)
         IrOp *op = &b->ops[i];
         switch (op->opc) {
         case IR_NOP:
-        case IR_INSN_START:
-        case IR_CALL_HINT: continue;
+        case IR_INSN_START: continue;
         case IR_GOTO_TB:
         case IR_EXIT:
         case IR_EXIT_LOOKUP:

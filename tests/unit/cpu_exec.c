@@ -408,9 +408,8 @@ TEST(x87_fcomi_clears_c1)
     rig_free(&r);
 }
 
-/* Calls and returns, with the x86-64 back end's return frames: a recursion 600000 calls deep
- * in one slice (its frames would take 9.6 MB of host stack, more than the 8 MB default, if the
- * frame stack did not start over when full), and a callee that changes its return address. */
+/* Calls and returns: a recursion 600000 calls deep in one slice, and a callee that changes its
+ * return address. */
 TEST(calls_deep_and_returns_elsewhere)
 {
     Rig r;
@@ -433,9 +432,9 @@ TEST(calls_deep_and_returns_elsewhere)
     rig_free(&r);
 }
 
-/* A return frame must not outlive the address space it was made in: the callee (in a global
- * page) writes CR3 and returns; the fourth time it switches to a space where the caller's page
- * holds other code after the call, which must then run. */
+/* Returns after CR3 writes: the callee (in a global page) writes CR3 and returns; the fourth
+ * time it switches to a space where the caller's page holds other code after the call, and
+ * that code must run (blocks and jump-cache entries of the old space must not be used). */
 TEST(return_after_cr3_switch)
 {
     Rig r;

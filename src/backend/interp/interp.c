@@ -145,8 +145,7 @@ static void lower_op(Lower *L, const IrOp *op)
     int h;
     switch (op->opc) {
     case IR_NOP:
-    case IR_DISCARD:
-    case IR_CALL_HINT: return;
+    case IR_DISCARD: return;
     case IR_INSN_START:
         L->insn_pos[L->ninsns] = L->nops;
         L->insn_off[L->ninsns] = (uint16_t)op->imm;

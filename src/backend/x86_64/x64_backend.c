@@ -87,13 +87,6 @@ static void build_stubs(JitState *j)
         x64_push(b, callee_saved[i]);
     x64_alu_ri(b, true, ALU_SUB, X_RSP, 8);
     x64_mov_rr(b, true, JIT_ENV, X_RDI);
-    /* Return frames (gen_call_exit) go below this stack pointer, at most JIT_RET_STACK bytes. */
-    x64_mov_ri64(b, X_RAX, (uintptr_t)&j->ret_base);
-    x64_mov_mr(b, 8, x64_mem(X_RAX, 0), X_RSP);
-    x64_lea(b, true, X_RCX, x64_mem(X_RSP, -JIT_RET_STACK));
-    x64_mov_mr(b, 8, x64_mem(X_RAX, 8), X_RCX);
-    x64_mov_ri64(b, X_RAX, (uintptr_t)&j->cache->ret_valid_end);
-    x64_mov_mr(b, 8, x64_mem(X_RAX, 0), X_RSP);
     load_pinned(b, 0, JIT_NPINNED);
     x64_jmp_r(b, X_RSI);
 
@@ -101,8 +94,6 @@ static void build_stubs(JitState *j)
     x64_align(b, 16, 0);
     j->exit_stub = b->pos;
     store_pinned(b, 0, JIT_NPINNED);
-    x64_mov_ri64(b, X_RCX, (uintptr_t)&j->ret_base); /* drops any return frames */
-    x64_mov_rm(b, true, X_RSP, x64_mem(X_RCX, 0));
     x64_alu_ri(b, true, ALU_ADD, X_RSP, 8);
     for (int i = (int)ARRAY_SIZE(callee_saved) - 1; i >= 0; i--)
         x64_pop(b, callee_saved[i]);

@@ -87,9 +87,6 @@ typedef struct Gen {
     uint8_t tlb_mmu;
     bool has_pending_eip;
     uint32_t pending_eip;
-    bool call_hint; /* the next exit is a call (IR_CALL_HINT) returning to call_ret */
-    bool call_chain;
-    uint32_t call_ret;
 } Gen;
 
 /* ---- live ranges and register allocation ---- */
@@ -123,8 +120,7 @@ static bool live_sweep(Gen *g, const int *tix, const int *tvar, Word *cur, Word 
         const IrOp *op = &ir->ops[i];
         switch (op->opc) {
         case IR_NOP:
-        case IR_INSN_START:
-        case IR_CALL_HINT: continue;
+        case IR_INSN_START: continue;
         case IR_GOTO_TB:
         case IR_EXIT:
         case IR_EXIT_LOOKUP: memset(cur, 0, sizeof(Word) * nw); continue;
@@ -1403,83 +1399,6 @@ static void gen_goto_tb(Gen *g, const IrOp *op)
     x64_patch_rel32(B, x64_jmp32(B), g->j->exit_stub);
 }
 
-/* The exit that looks the successor up from EIP in the jump cache. */
-static void emit_lookup_exit(Gen *g)
-{
-    X64Buf *B = &g->b;
-    x64_mov_ri64(B, X_RSI, (uintptr_t)g->tb);
-    x64_patch_rel32(B, x64_call32(B), g->j->lookup_stub);
-    x64_jmp_r(B, X_RAX);
-}
-
-/* ---- return frames (see TbCache.ret_valid_end) ---- */
-
-/* A guest CALL's exit made as a host call: a frame of [return point, tag] goes on the host
- * stack, tag = return EIP | hflags << 32, so that the RET coming back (gen_return) can return
- * to the point after it with the host's return prediction. From there the block continues to
- * the return address through exit slot 1 (or a lookup). Only with a zero CS base, so that the
- * EIP is the linear address. */
-static void gen_call_exit(Gen *g, const IrOp *op)
-{
-    X64Buf *B = &g->b;
-    JitState *j = g->j;
-    g->call_hint = false;
-    _Static_assert(__builtin_offsetof(JitState, ret_limit) ==
-                       __builtin_offsetof(JitState, ret_base) + 8,
-                   "the stubs address ret_base and ret_limit as a pair");
-    /* A full stack holds nothing but frames: drop them all. */
-    x64_mov_ri64(B, X_RCX, (uintptr_t)&j->ret_base);
-    x64_alu_rm(B, true, ALU_CMP, X_RSP, x64_mem(X_RCX, 8));
-    size_t room = x64_jcc8(B, CC_AE);
-    x64_mov_rm(B, true, X_RSP, x64_mem(X_RCX, 0));
-    x64_patch_rel8(B, room, B->pos);
-    uint64_t tag = g->call_ret | (uint64_t)g->tb->flags << 32;
-    x64_mov_ri64(B, X_RAX, tag);
-    x64_push(B, X_RAX);
-    size_t call = x64_call32(B);
-    /* Back from the matching RET, which left EIP at the return address. */
-    x64_alu_ri(B, true, ALU_ADD, X_RSP, 8);
-    if (g->call_chain) {
-        x64_align(B, 4, 3);
-        g->jmp_site[1] = (uint32_t)(x64_jmp32(B) - g->code); /* unchained: right below */
-        x64_mov_mi(B, 4, envm(ENV_OFF(eip)), (int32_t)g->call_ret);
-        x64_mov_ri64(B, X_RAX, (uintptr_t)g->tb);
-        x64_mov_ri32(B, X_RDX, 1);
-        x64_patch_rel32(B, x64_jmp32(B), j->exit_stub);
-    } else {
-        emit_lookup_exit(g);
-    }
-    x64_patch_rel32(B, call, B->pos);
-    if (op->opc == IR_GOTO_TB)
-        gen_goto_tb(g, op);
-    else
-        emit_lookup_exit(g);
-}
-
-/* RET: through the top return frame when it is trusted, CS has a zero base and the tag is the
- * EIP and mode being returned to; otherwise the jump-cache lookup. */
-static void gen_return(Gen *g)
-{
-    X64Buf *B = &g->b;
-    x64_mov_ri64(B, X_RCX, (uintptr_t)&g->j->cache->ret_valid_end);
-    x64_lea(B, true, X_RAX, x64_mem(X_RSP, 16));
-    x64_alu_rm(B, true, ALU_CMP, X_RAX, x64_mem(X_RCX, 0));
-    size_t untrusted = x64_jcc8(B, CC_A);
-    x64_alu_mi(B, 4, ALU_CMP, envm(ENV_OFF(seg_base[R_CS])), 0);
-    size_t based = x64_jcc8(B, CC_NE);
-    x64_mov_rm(B, false, X_RAX, envm(ENV_OFF(eip)));
-    x64_mov_rm(B, false, X_RCX, envm(ENV_OFF(hflags)));
-    x64_shift_ri(B, true, SH_SHL, X_RCX, 32);
-    x64_alu_rr(B, true, ALU_OR, X_RAX, X_RCX);
-    x64_alu_rm(B, true, ALU_CMP, X_RAX, x64_mem(X_RSP, 8));
-    size_t other = x64_jcc8(B, CC_NE);
-    x64_ret(B);
-    x64_patch_rel8(B, untrusted, B->pos);
-    x64_patch_rel8(B, based, B->pos);
-    x64_patch_rel8(B, other, B->pos);
-    emit_lookup_exit(g);
-}
-
 static void gen_op(Gen *g, const IrOp *op, int pos)
 {
     X64Buf *B = &g->b;
@@ -1526,24 +1445,11 @@ static void gen_op(Gen *g, const IrOp *op, int pos)
     case IR_BR: add_fixup(g, x64_jmp32(B), op->imm); break;
     case IR_BRCOND: gen_brcond(g, op); break;
     case IR_CALL: gen_call(g, op, pos); break;
-    case IR_GOTO_TB:
-        if (g->call_hint)
-            gen_call_exit(g, op);
-        else
-            gen_goto_tb(g, op);
-        break;
-    case IR_CALL_HINT:
-        g->call_hint = g->tb->cs_base == 0; /* see gen_call_exit */
-        g->call_ret = op->imm;
-        g->call_chain = op->aux & IR_RET_CHAINABLE;
-        break;
+    case IR_GOTO_TB: gen_goto_tb(g, op); break;
     case IR_EXIT_LOOKUP:
-        if (g->call_hint)
-            gen_call_exit(g, op);
-        else if (op->aux & IR_EXIT_RETURN)
-            gen_return(g);
-        else
-            emit_lookup_exit(g);
+        x64_mov_ri64(B, X_RSI, (uintptr_t)g->tb);
+        x64_patch_rel32(B, x64_call32(B), g->j->lookup_stub);
+        x64_jmp_r(B, X_RAX);
         break;
     case IR_EXIT:
         x64_mov_ri64(B, X_RAX, (uintptr_t)g->tb);

@@ -49,10 +49,6 @@ typedef struct JitRet {
 } JitRet;
 typedef JitRet (*JitEnterFn)(CPUX86State *env, const void *body);
 
-/* Host stack for return frames (16 bytes per guest call in flight): when it is full, a call
- * drops all frames and starts again at the top. */
-#define JIT_RET_STACK (64 * 1024)
-
 /* Sizes of guest memory accesses with a slow-path stub each: 1, 2, 4 bytes. */
 #define JIT_NSIZES 3
 
@@ -75,9 +71,6 @@ typedef struct JitState {
     size_t cc_stub[2], cc_table[2];
     /* EAX = x86_fpu_acquire(env); every other register but RCX preserved. */
     size_t x87_stub;
-    /* Host stack pointer when translated code was entered, and the lowest one a return frame
-     * may use (ret_base - JIT_RET_STACK); kept together (the stubs address them as a pair). */
-    uintptr_t ret_base, ret_limit;
     uint64_t nblocks, ncode_bytes;
     FILE *perfmap; /* -d perfmap: /tmp/perf-PID.map */
 } JitState;

@@ -79,8 +79,6 @@ IrVar gen_setcc(DisasContext *dc, int cond); /* 0 or 1 */
 
 /* Control. */
 void gen_jmp(DisasContext *dc, uint32_t target, int slot);
-/* target (an EIP) lies in the page of the block's first instruction: a chainable exit. */
-bool same_page(DisasContext *dc, uint32_t target);
 void gen_end_block(DisasContext *dc); /* next instruction in a new block (mode may change) */
 void gen_check_cs_limit(DisasContext *dc, IrVar target);
 void gen_exception(DisasContext *dc, int vector, uint32_t err);

@@ -11,8 +11,8 @@ static IrVar snap(DisasContext *dc, IrVar v)
     return t;
 }
 
-/* Jump to a run-time target: the block ends with a lookup (marked as a return for RET). */
-static void gen_jmp_var_ret(DisasContext *dc, IrVar target, bool ret)
+/* Jump to a run-time target: the block ends with a lookup. */
+static void gen_jmp_var(DisasContext *dc, IrVar target)
 {
     gen_sync_cc_op(dc);
     if (dc->insn.opsize == 2) {
@@ -27,14 +27,8 @@ static void gen_jmp_var_ret(DisasContext *dc, IrVar target, bool ret)
         ir_exit(dc->b);
     } else {
         ir_exit_lookup(dc->b);
-        if (ret) dc->b->ops[dc->b->nops - 1].aux = IR_EXIT_RETURN;
     }
     dc->end = DISAS_END;
-}
-
-static void gen_jmp_var(DisasContext *dc, IrVar target)
-{
-    gen_jmp_var_ret(dc, target, false);
 }
 
 /* After a helper that set EIP (far transfers, IRET): leave the block. */
@@ -314,10 +308,6 @@ bool translate_control(DisasContext *dc)
         IrVar target = 0;
         if (insn->op[0].kind != OPK_REL) target = snap(dc, gen_operand(dc, &insn->op[0]));
         gen_push(dc, tcg_const(dc, dc->next_pc), size);
-        /* Back ends may pair the call with the RET that comes back (not when single-stepping
-         * or in a block that is not kept). */
-        if (!(dc->flags & HF_TF) && !(dc->tb->cflags & TB_NOCACHE))
-            ir_call_hint(dc->b, dc->next_pc, same_page(dc, dc->next_pc));
         if (insn->op[0].kind == OPK_REL)
             gen_jmp(dc, rel_target(dc), 0);
         else
@@ -327,7 +317,7 @@ bool translate_control(DisasContext *dc)
     case X86_RET: {
         IrVar t = gen_pop_peek(dc, size, 0);
         gen_add_esp(dc, size + (insn->nops ? (insn->op[0].imm & 0xffff) : 0));
-        gen_jmp_var_ret(dc, t, true);
+        gen_jmp_var(dc, t);
         return true;
     }
     case X86_JMPF:

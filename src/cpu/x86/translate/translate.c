@@ -470,7 +470,7 @@ IrVar gen_setcc(DisasContext *dc, int cond)
 
 /* ---- control ---- */
 
-bool same_page(DisasContext *dc, uint32_t target)
+static bool same_page(DisasContext *dc, uint32_t target)
 {
     return ((dc->cs_base + target) & PAGE_MASK) == ((dc->cs_base + dc->tb->pc) & PAGE_MASK);
 }
