@@ -81,6 +81,10 @@ typedef struct X86FpuNative {
  * bit 6 reads as 1 on the P6 and later). */
 #define FPU_FCW_VALID 0x1f3fu
 #define FPU_FCW_ONES  0x0040u
+static inline uint16_t x86_fpu_fcw_stored(uint32_t value)
+{
+    return (uint16_t)((value & FPU_FCW_VALID) | FPU_FCW_ONES);
+}
 
 /* Whether the host may execute the instruction of descriptor desc, and how. */
 bool x86_fpu_native(uint32_t desc, X86FpuNative *n);

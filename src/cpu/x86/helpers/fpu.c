@@ -23,9 +23,7 @@
 #define FSW_B   0x8000u
 #define FSW_CC  (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)
 
-#define FCW_VALID FPU_FCW_VALID
-#define FCW_ONES  FPU_FCW_ONES
-#define FCW_INIT  0x037fu
+#define FCW_INIT 0x037fu
 
 /* MXCSR bits FXRSTOR accepts (no DAZ on a P6-class CPU); others raise #GP(0). */
 #define MXCSR_MASK 0x0000ffbfu
@@ -812,8 +810,32 @@ static void env_store(const CPUX86State *env, uint8_t *p, bool op32)
     }
 }
 
-/* Loads an environment image. Only the empty / non-empty distinction of the tags is kept; the
- * others follow from the register contents (vol. 1, 8.1.7). */
+/* FCW, FSW with TOP and the tag word of an image. Only the empty / non-empty distinction of the
+ * tags is kept; the others follow from the register contents (vol. 1, 8.1.7). */
+static void control_load(X87State *f, uint16_t cw, uint16_t sw, uint16_t tw)
+{
+    f->fcw = x86_fpu_fcw_stored(cw);
+    f->fsw = sw & ~FSW_TOP;
+    f->top = sw >> 11 & 7;
+    uint8_t empty = 0;
+    for (unsigned r = 0; r < 8; r++)
+        if ((tw >> (2 * r) & 3) == 3) empty |= (uint8_t)(1u << r);
+    f->tag_empty = empty;
+}
+
+/* ST(0)..ST(7) to and from the register area of an FNSAVE/FRSTOR image. */
+static void regs_store(const X87State *f, uint8_t *p)
+{
+    for (unsigned i = 0; i < 8; i++)
+        put80(p + 10 * i, st_get(f, i));
+}
+static void regs_load(X87State *f, const uint8_t *p)
+{
+    for (unsigned i = 0; i < 8; i++)
+        f->st[st_phys(f, i)] = get80(p + 10 * i);
+}
+
+/* Loads an environment image. */
 static void env_load(CPUX86State *env, const uint8_t *p, bool op32)
 {
     X87State *f = &env->fpu;
@@ -849,13 +871,7 @@ static void env_load(CPUX86State *env, const uint8_t *p, bool op32)
         }
         f->fcs = f->fds = 0;
     }
-    f->fcw = (cw & FCW_VALID) | FCW_ONES;
-    f->fsw = sw & ~FSW_TOP;
-    f->top = sw >> 11 & 7;
-    uint8_t empty = 0;
-    for (unsigned r = 0; r < 8; r++)
-        if ((tw >> (2 * r) & 3) == 3) empty |= (uint8_t)(1u << r);
-    f->tag_empty = empty;
+    control_load(f, cw, sw, tw);
     fpu_recompute_es(f);
 }
 
@@ -882,8 +898,7 @@ static void op_fnsave(CPUX86State *env, const FpuInsn *in)
     uint8_t buf[108];
     unsigned n = env_size(in->op32);
     env_store(env, buf, in->op32);
-    for (unsigned i = 0; i < 8; i++)
-        put80(buf + n + 10 * i, st_get(f, i));
+    regs_store(f, buf + n);
     mem_write(env, in->lin, in->mmu, buf, n + 80);
     fpu_init_state(f);
 }
@@ -895,16 +910,14 @@ static void op_frstor(CPUX86State *env, const FpuInsn *in)
     unsigned n = env_size(in->op32);
     mem_read(env, in->lin, in->mmu, buf, n + 80);
     env_load(env, buf, in->op32);
-    for (unsigned i = 0; i < 8; i++)
-        f->st[st_phys(f, i)] = get80(buf + n + 10 * i);
+    regs_load(f, buf + n);
 }
 
 /* ---- the host FPU (see x86_fpu_acquire in fpu.h) ---- */
 
-/* FNSAVE/FRSTOR image in the 32-bit protected-mode layout, which 64-bit mode uses: FCW, FSW,
- * FTW at 0, 4, 8, then ST(0)..ST(7) from byte 28, 10 bytes each. */
-#define HOST_IMG_ST 28
-#define HOST_IMG    108
+/* The host's FNSAVE/FRSTOR image: in 64-bit mode the 32-bit layout (FCW, FSW, FTW at 0, 4, 8,
+ * the registers from byte 28). Its pointer fields do not matter: those stay in env->fpu. */
+#define HOST_IMG 108
 
 bool x86_fpu_acquire(CPUX86State *env)
 {
@@ -913,12 +926,8 @@ bool x86_fpu_acquire(CPUX86State *env)
     if (env->fpu_host) return true;
     if ((f->fcw & FSW_EXC) != FSW_EXC || (f->fsw & FSW_ES)) return false;
     uint8_t img[HOST_IMG];
-    memset(img, 0, sizeof img);
-    put16(img, f->fcw);
-    put16(img + 4, x86_fpu_status_word(f));
-    put16(img + 8, x86_fpu_tag_word(f));
-    for (unsigned i = 0; i < 8; i++)
-        put80(img + HOST_IMG_ST + 10 * i, st_get(f, i));
+    env_store(env, img, true);
+    regs_store(f, img + env_size(true));
     __asm__ volatile("frstor %0" : : "m"(img));
     env->fpu_host = true;
     return true;
@@ -937,15 +946,8 @@ void x86_fpu_release(CPUX86State *env)
     /* FNSAVE also reinitialises the host FPU: empty stack, default FCW, as C code expects. */
     __asm__ volatile("fnsave %0" : "=m"(img));
     env->fpu_host = false;
-    uint16_t sw = get16(img + 4), tw = get16(img + 8);
-    f->fcw = get16(img);
-    f->fsw = sw & ~FSW_TOP;
-    f->top = sw >> 11 & 7;
-    f->tag_empty = 0;
-    for (unsigned r = 0; r < 8; r++)
-        if ((tw >> 2 * r & 3) == 3) f->tag_empty |= (uint8_t)(1u << r);
-    for (unsigned i = 0; i < 8; i++)
-        f->st[st_phys(f, i)] = get80(img + HOST_IMG_ST + 10 * i);
+    control_load(f, get16(img), get16(img + 4), get16(img + 8));
+    regs_load(f, img + env_size(true));
 #else
     (void)env;
 #endif
@@ -1208,7 +1210,7 @@ static void fpu_exec(CPUX86State *env, const FpuInsn *in)
         break;
 
     case F_LDCW:
-        f->fcw = (x86_lduw(env, in->lin, in->mmu) & FCW_VALID) | FCW_ONES;
+        f->fcw = x86_fpu_fcw_stored(x86_lduw(env, in->lin, in->mmu));
         fpu_recompute_es(f);
         break;
     case F_NSTCW: x86_stw(env, in->lin, f->fcw, in->mmu); break;
@@ -1550,7 +1552,7 @@ static uint32_t hlp_fxrstor_fn(void *opaque, uint32_t lin, uint32_t mmu, uint32_
     if (mxcsr & ~MXCSR_MASK) x86_raise_exception_err(env, EXCP_GP, 0);
     uint16_t es = f->fsw & FSW_ES;
     uint16_t sw = get16(img + 2);
-    f->fcw = (get16(img) & FCW_VALID) | FCW_ONES;
+    f->fcw = x86_fpu_fcw_stored(get16(img));
     f->fsw = sw & ~FSW_TOP;
     f->top = sw >> 11 & 7;
     f->tag_empty = (uint8_t)~img[4];
