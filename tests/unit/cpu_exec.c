@@ -81,6 +81,15 @@ static uint64_t run(Rig *r, const char *code)
     return run_slices(r, code, 1000000);
 }
 
+/* Paging on with the page directory at pd and global pages enabled (CR4.PGE). */
+static void rig_paging(Rig *r, uint32_t pd)
+{
+    r->env->cr[3] = pd;
+    r->env->cr[4] |= 0x80;
+    r->env->cr[0] |= 0x80000000u;
+    softmmu_flush(r->env);
+}
+
 TEST(mov_add_hlt)
 {
     Rig r;
@@ -284,10 +293,7 @@ TEST(tlb_global_entries)
     uint32_t *pd = (uint32_t *)(r.ram + 0x300000), *pt = (uint32_t *)(r.ram + 0x301000);
     pd[0] = 0x301000 | 7;
     for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7 | (i >= 512 ? 0x100 : 0); /* G */
-    env->cr[3] = 0x300000;
-    env->cr[4] |= 0x80; /* PGE */
-    env->cr[0] |= 0x80000000u;
-    softmmu_flush(env);
+    rig_paging(&r, 0x300000);
     for (uint32_t i = 0; i < 768; i += 2) {
         r.ram[i << 12] = (uint8_t)(i >> 1);
         CHECK_EQ(softmmu_ld(env, i << 12, 1, 0), (uint8_t)(i >> 1));
@@ -459,10 +465,7 @@ TEST(return_after_cr3_switch)
     CHECK_EQ(n, 0x25);
     r.ram[0x5000 + 0x20] = 100;
     hex("0f22de c3", r.ram + 0x2000);
-    env->cr[3] = 0x300000;
-    env->cr[4] |= 0x80; /* PGE */
-    env->cr[0] |= 0x80000000u;
-    softmmu_flush(env);
+    rig_paging(&r, 0x300000);
     run(&r, code);
     CHECK_EQ(env->regs[R_EBX], 103);
     CHECK_EQ(env->regs[R_ECX], 0);
