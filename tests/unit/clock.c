@@ -33,4 +33,5 @@ TEST(timer_order)
     clock_run_timers(&c);
     CHECK_EQ(norder, 3);
     CHECK_EQ(clock_next_deadline(&c), INT64_MAX);
+    free(c.heap);
 }
