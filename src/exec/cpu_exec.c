@@ -56,6 +56,43 @@ static TranslationBlock *tb_translate(CPUX86State *env, uint32_t pc, uint32_t cs
     abort();
 }
 
+/* Physical address of the instruction fetch at linear address lin: faulting as the fetch would,
+ * or (may_fault false) returning false instead. */
+static bool code_phys(CPUX86State *env, uint32_t lin, bool may_fault, uint32_t *phys)
+{
+    if (!may_fault) return softmmu_code_phys(env, lin, x86_mmu_idx(env), phys);
+    softmmu_code_page(env, lin, x86_mmu_idx(env), phys);
+    return true;
+}
+
+/* The translated block for CS:EIP = cs_base:pc in mode flags through the page tables and the
+ * hash table, or NULL (not translated, or a page walk that would fault when !may_fault). */
+static TranslationBlock *tb_lookup(CPUX86State *env, uint32_t pc, uint32_t cs_base,
+                                   uint32_t flags, bool may_fault)
+{
+    uint32_t phys;
+    if (!code_phys(env, cs_base + pc, may_fault, &phys)) return NULL;
+    TranslationBlock *tb = tb_hash_lookup(env->tbs, phys, pc, cs_base, flags);
+    if (tb && tb->phys_page2 != UINT32_MAX) {
+        /* The second page must still map to the same physical page. */
+        uint32_t phys2, lin2 = ((cs_base + pc) & PAGE_MASK) + PAGE_SIZE;
+        if (!code_phys(env, lin2, may_fault, &phys2) || (phys2 & PAGE_MASK) != tb->phys_page2)
+            tb = NULL;
+    }
+    return tb;
+}
+
+/* Enters tb in the jump cache, marked global when its one page has a global translation (the
+ * page walk of tb_lookup or of the translation left that page's entry in the TLB). */
+static void jmp_cache_remember(CPUX86State *env, TranslationBlock *tb)
+{
+    uint32_t lin = tb->cs_base + tb->pc;
+    const TlbEntry *e = &env->tlb[x86_mmu_idx(env)][tlb_index(lin)];
+    bool global = tb->phys_page2 == UINT32_MAX && e->vaddr == (lin & PAGE_MASK) &&
+                  (e->flags & TLBF_GLOBAL) && !(tb->cflags & TB_NOCACHE);
+    tb_jmp_cache_set(env->tbs, tb->pc, tb->cs_base, tb, global);
+}
+
 /* Block at the current CS:EIP in the current mode, translating it if needed. */
 static TranslationBlock *tb_find(CPUX86State *env)
 {
@@ -67,27 +104,22 @@ static TranslationBlock *tb_find(CPUX86State *env)
         env->single_insn_next = false;
         return tb_translate(env, pc, cs_base, flags, TB_NOCACHE);
     }
-    unsigned h = tb_jmp_cache_hash(pc);
-    TranslationBlock *tb = c->jmp_cache[h];
+    TranslationBlock *tb = c->jmp_cache[tb_jmp_cache_hash(pc)];
     if (tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags) return tb;
-
-    uint32_t phys;
-    softmmu_code_page(env, cs_base + pc, x86_mmu_idx(env), &phys);
-    tb = tb_hash_lookup(c, phys, pc, cs_base, flags);
-    if (tb && tb->phys_page2 != UINT32_MAX) {
-        /* The second page must still map to the same physical page. */
-        uint32_t phys2;
-        uint32_t lin2 = ((cs_base + pc) & PAGE_MASK) + PAGE_SIZE;
-        softmmu_code_page(env, lin2, x86_mmu_idx(env), &phys2);
-        if ((phys2 & PAGE_MASK) != tb->phys_page2) tb = NULL;
-    }
+    tb = tb_lookup(env, pc, cs_base, flags, true);
     if (!tb) tb = tb_translate(env, pc, cs_base, flags, 0);
-    /* softmmu_code_page left the entry for the block's first page in the TLB. */
-    uint32_t lin = cs_base + pc;
-    const TlbEntry *e = &env->tlb[x86_mmu_idx(env)][tlb_index(lin)];
-    bool global = tb->phys_page2 == UINT32_MAX && e->vaddr == (lin & PAGE_MASK) &&
-                  (e->flags & TLBF_GLOBAL) && !(tb->cflags & TB_NOCACHE);
-    tb_jmp_cache_set(c, pc, cs_base, tb, global);
+    jmp_cache_remember(env, tb);
+    return tb;
+}
+
+TranslationBlock *x86_tb_find_cached(CPUX86State *env)
+{
+    if (env->single_insn_next || (env->eflags & RF_MASK)) return NULL;
+    TranslationBlock *tb = tb_lookup(env, env->eip, env->seg_base[R_CS], env->hflags, false);
+    if (tb) {
+        jmp_cache_remember(env, tb);
+        env->tbs->nfind_cached++;
+    }
     return tb;
 }
 

@@ -18,7 +18,8 @@ static bool tag_matches(uint32_t tag, uint32_t page)
 }
 
 /* Entry for addr valid for the access, filling it (or faulting) if needed. */
-static TlbEntry *tlb_entry_for(CPUX86State *env, uint32_t addr, int access, unsigned mmu)
+/* The entry for addr if the TLB or its victim table has it (swapped into the main table). */
+static TlbEntry *tlb_entry_cached(CPUX86State *env, uint32_t addr, int access, unsigned mmu)
 {
     uint32_t page = addr & PAGE_MASK;
     TlbEntry *e = &env->tlb[mmu][tlb_index(addr)];
@@ -33,8 +34,15 @@ static TlbEntry *tlb_entry_for(CPUX86State *env, uint32_t addr, int access, unsi
             return e;
         }
     }
+    return NULL;
+}
+
+static TlbEntry *tlb_entry_for(CPUX86State *env, uint32_t addr, int access, unsigned mmu)
+{
+    TlbEntry *e = tlb_entry_cached(env, addr, access, mmu);
+    if (e) return e;
     x86_tlb_fill(env, addr, access, mmu);
-    return e;
+    return &env->tlb[mmu][tlb_index(addr)];
 }
 
 static uint32_t ram_load(uintptr_t p, unsigned size)
@@ -129,6 +137,18 @@ const uint8_t *softmmu_code_page(CPUX86State *env, uint32_t addr, unsigned mmu, 
     *phys = e->phys | (addr & ~PAGE_MASK);
     if (e->tag_x & TLB_MMIO) return NULL;
     return (const uint8_t *)((addr & PAGE_MASK) + e->addend);
+}
+
+bool softmmu_code_phys(CPUX86State *env, uint32_t addr, unsigned mmu, uint32_t *phys)
+{
+    TlbEntry *e = tlb_entry_cached(env, addr, ACC_EXEC, mmu);
+    uint32_t err;
+    if (!e) {
+        if (!x86_tlb_try_fill(env, addr, ACC_EXEC, mmu, &err)) return false;
+        e = &env->tlb[mmu][tlb_index(addr)];
+    }
+    *phys = e->phys | (addr & ~PAGE_MASK);
+    return true;
 }
 
 static void invalidate_entry(TlbEntry *e)

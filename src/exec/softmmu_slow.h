@@ -19,6 +19,9 @@ void softmmu_probe(CPUX86State *env, uint32_t addr, unsigned size, int access, u
  * the page is not RAM or ROM. */
 const uint8_t *softmmu_code_page(CPUX86State *env, uint32_t addr, unsigned mmu_idx,
                                  uint32_t *phys);
+/* The physical address of linear addr for an instruction fetch, filling the TLB as
+ * softmmu_code_page does; false instead of the fault where the fetch would fault. */
+bool softmmu_code_phys(CPUX86State *env, uint32_t addr, unsigned mmu_idx, uint32_t *phys);
 
 /* Records that entry idx of table mmu_idx now holds a translation, global or not (called by
  * every writer of a main-table entry), for the flushes below. */

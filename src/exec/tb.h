@@ -76,6 +76,7 @@ typedef struct TbCache {
     bool jmp_nonflat; /* an entry was made with a nonzero CS base (EIP pages are not linear) */
     uint64_t ntranslated, nflushes, ninvalidated;
     uint64_t nfind; /* blocks the run loop looked up (not counting chained and inline lookups) */
+    uint64_t nfind_cached; /* inline lookups that missed the jump cache and found the block */
     /* Called when a page gets its first block, so TLB write entries for it take the slow path. */
     void (*page_became_code)(void *opaque, uint32_t phys_page);
     void *opaque;

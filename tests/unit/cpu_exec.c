@@ -472,3 +472,65 @@ TEST(return_after_cr3_switch)
     CHECK_EQ(env->cr[3], 0x302000);
     rig_free(&r);
 }
+
+/* After a CR3 write the jump cache has lost the entries of non-global pages, but the blocks
+ * are still translated: the inline lookup finds them through the page tables and the hash
+ * table itself instead of leaving for the run loop. */
+TEST(lookups_after_cr3_write_stay_in_generated_code)
+{
+    Rig r;
+    rig_init(&r);
+    uint32_t *pd = (uint32_t *)(r.ram + 0x300000), *pt = (uint32_t *)(r.ram + 0x301000);
+    pd[0] = 0x301000 | 7;
+    for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7;
+    /* 1000: mov ecx, 20000; 1: call 2000; dec ecx; jnz 1b; hlt.
+     * 2000: mov eax, cr3; mov cr3, eax; ret */
+    hex("0f20d8 0f22d8 c3", r.ram + 0x2000);
+    rig_paging(&r, 0x300000);
+    run(&r, "b9204e0000 e8f60f0000 49 75f8 f4");
+    CHECK_EQ(r.env->regs[R_ECX], 0);
+    CHECK(r.env->tbs->nfind < 100);
+    CHECK(r.env->tbs->nfind_cached >= 20000);
+    rig_free(&r);
+}
+
+/* The inline lookup never faults itself: a return into a page that the new address space does
+ * not map reaches the run loop, which raises #PF at the return address. */
+TEST(lookup_into_unmapped_page_faults)
+{
+    Rig r;
+    rig_init(&r);
+    CPUX86State *env = r.env;
+    /* Two identity-mapped spaces; page 0x1000 is missing in the second; page 0x2000 global. */
+    for (int as = 0; as < 2; as++) {
+        uint32_t *pd = (uint32_t *)(r.ram + 0x300000 + 0x2000 * as);
+        uint32_t *pt = (uint32_t *)(r.ram + 0x301000 + 0x2000 * as);
+        pd[0] = (0x301000 + 0x2000 * as) | 7;
+        for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7;
+        pt[2] |= 0x100;
+        if (as) pt[1] = 0;
+    }
+    /* IDT at 0x5000: vector 14 -> 0x3000 (interrupt gate, selector 0x08); GDT at 0x6000. */
+    uint8_t *g = r.ram + 0x5000 + 14 * 8;
+    g[0] = 0x00, g[1] = 0x30, g[2] = 0x08, g[3] = 0, g[4] = 0, g[5] = 0x8e, g[6] = 0, g[7] = 0;
+    env->idt.base = 0x5000;
+    env->idt.limit = 0x7ff;
+    uint8_t gdt[24] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0x9a, 0xcf, 0,
+                       0xff, 0xff, 0, 0, 0, 0x92, 0xcf, 0};
+    memcpy(r.ram + 0x6000, gdt, sizeof gdt);
+    env->gdt.base = 0x6000;
+    env->gdt.limit = 23;
+    /* 3000: mov eax, cr2; mov edx, [esp] (error code); mov ebx, [esp+4] (EIP); hlt */
+    hex("0f20d0 8b1424 8b5c2404 f4", r.ram + 0x3000);
+    /* 2000: mov cr3, esi; ret.  1000: mov ecx, 100; 1: xor esi, esi; cmp ecx, 1; jne 2f;
+     * mov esi, 0x2000; 2: add esi, 0x300000; call 2000; dec ecx; jnz 1b; hlt */
+    hex("0f22de c3", r.ram + 0x2000);
+    rig_paging(&r, 0x300000);
+    run(&r, "b964000000 31f6 83f901 7505 be00200000 81c600003000 e8e40f0000 49 75e6 f4");
+    CHECK_EQ(env->cr[3], 0x302000);
+    CHECK_EQ(env->regs[R_ECX], 1);
+    CHECK_EQ(env->regs[R_EAX], 0x101c);
+    CHECK_EQ(env->regs[R_EBX], 0x101c);
+    CHECK_EQ(env->regs[R_EDX], 0);
+    rig_free(&r);
+}

@@ -618,9 +618,10 @@ goto_tb: {
 }
 exit_lookup: {
     TranslationBlock *next = env->tbs->jmp_cache[tb_jmp_cache_hash(env->eip)];
-    if (LIKELY(next && next->pc == env->eip && next->flags == env->hflags &&
-               next->cs_base == env->seg_base[R_CS] && env->budget >= next->icount &&
-               !env->exit_request)) {
+    if (!next || next->pc != env->eip || next->flags != env->hflags ||
+        next->cs_base != env->seg_base[R_CS])
+        next = x86_tb_find_cached(env);
+    if (LIKELY(next && env->budget >= next->icount && !env->exit_request)) {
         env->budget -= next->icount;
         tb = next;
         env->cur_tb = tb;

@@ -134,6 +134,22 @@ static void build_stubs(JitState *j)
     x64_ret(b);
     for (int k = 0; k < 4; k++)
         x64_patch_rel8(b, miss[k], b->pos);
+    /* Missed: the block may be translated already (the entry was cleared by a CR3 write, or
+     * taken by another block). Ask C without leaving the chain; the caller-saved guest
+     * registers and RSI are kept (five pushes: the C call sees a 16-byte aligned stack). */
+    static const int8_t lookup_kept[] = {X_R8, X_R9, X_R10, X_RSI, X_R11};
+    for (size_t i = 0; i < ARRAY_SIZE(lookup_kept); i++)
+        x64_push(b, lookup_kept[i]);
+    x64_mov_rr(b, true, X_RDI, JIT_ENV);
+    call_abs(b, (const void *)x86_tb_find_cached);
+    for (int i = (int)ARRAY_SIZE(lookup_kept) - 1; i >= 0; i--)
+        x64_pop(b, lookup_kept[i]);
+    x64_test_rr(b, true, X_RAX, X_RAX);
+    size_t none = x64_jcc8(b, CC_E);
+    x64_mov_rm(b, true, X_RAX,
+               x64_mem(X_RAX, (int32_t) __builtin_offsetof(TranslationBlock, code)));
+    x64_ret(b);
+    x64_patch_rel8(b, none, b->pos);
     size_t fail = x64_lea_rip(b, X_RAX);
     x64_ret(b);
     x64_patch_rel32(b, fail, b->pos);

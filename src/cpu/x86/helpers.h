@@ -48,6 +48,11 @@ _Noreturn void x86_raise_interrupt(CPUX86State *env, int vector, uint32_t next_e
 _Noreturn void x86_cpu_loop_exit(CPUX86State *env);
 /* Restores EIP and the lazy-flags op of the instruction containing env->cur_pos. */
 void x86_restore_state(CPUX86State *env);
+/* For a back end's inline lookup that missed the jump cache (exec/cpu_exec.c): the block at
+ * CS:EIP if it is already translated and its pages map without a fault, now in the jump cache;
+ * NULL leaves the work to the run loop (translation, #PF, single-instruction blocks). Called from
+ * translated code, so it never unwinds and looks at no guest general register. */
+TranslationBlock *x86_tb_find_cached(CPUX86State *env);
 
 /* Delivery of an interrupt or exception through the IVT/IDT (helpers/excp.c). */
 void x86_do_interrupt(CPUX86State *env, int vector, bool is_sw, bool has_error,
@@ -80,6 +85,9 @@ void x86_stl(CPUX86State *env, uint32_t lin, uint32_t v, int mmu);
 
 /* Page walk (mmu.c): fills the TLB entry for addr or raises #PF. */
 void x86_tlb_fill(CPUX86State *env, uint32_t addr, int access, unsigned mmu_idx);
+/* The same without the fault: false (and *err the #PF error code) where x86_tlb_fill raises. */
+bool x86_tlb_try_fill(CPUX86State *env, uint32_t addr, int access, unsigned mmu_idx,
+                      uint32_t *err);
 /* Translate without side effects for debuggers; returns false if unmapped. */
 bool x86_debug_translate(CPUX86State *env, uint32_t addr, uint32_t *phys);
 

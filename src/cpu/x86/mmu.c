@@ -35,25 +35,33 @@ static _Noreturn void page_fault(CPUX86State *env, uint32_t addr, uint32_t err)
     x86_raise_exception_err(env, EXCP_PF, err);
 }
 
-/* Walks the page tables; returns the physical page and permissions or raises #PF. */
-static uint32_t walk(CPUX86State *env, uint32_t addr, int access, unsigned mmu_idx,
-                     bool *writable, uint32_t *eflags_out)
+/* Walks the page tables: the physical page and permissions, or false with the #PF error code
+ * in *err (and nothing written: accessed and dirty bits are set only by walks that succeed). */
+static bool walk(CPUX86State *env, uint32_t addr, int access, unsigned mmu_idx, uint32_t *phys_out,
+                 bool *writable, uint32_t *eflags_out, uint32_t *err)
 {
     bool user = mmu_idx == 1, is_write = access == ACC_WRITE;
     uint32_t err_user = user ? PF_ERR_U : 0, err_w = is_write ? PF_ERR_W : 0;
     uint32_t pde_addr = (env->cr[3] & PAGE_MASK) + ((addr >> 20) & 0xffc);
     uint32_t pde = phys_ld32(env, pde_addr);
-    if (!(pde & PG_P)) page_fault(env, addr, err_user | err_w);
+    *err = err_user | err_w;
+    if (!(pde & PG_P)) return false;
     uint32_t phys, perm, tflags = 0;
     if ((pde & PG_PS) && (env->cr[4] & CR4_PSE)) {
-        if (pde & 0x003fe000u) page_fault(env, addr, PF_ERR_P | PF_ERR_RSVD | err_user | err_w);
+        if (pde & 0x003fe000u) {
+            *err |= PF_ERR_P | PF_ERR_RSVD;
+            return false;
+        }
         perm = pde;
         phys = (pde & 0xffc00000u) | (addr & 0x003ff000u);
         tflags |= TLBF_LARGE;
         if ((pde & PG_G) && (env->cr[4] & CR4_PGE)) tflags |= TLBF_GLOBAL;
         bool ok_u = !user || (perm & PG_US);
         bool ok_w = !is_write || (perm & PG_RW) || (!user && !(env->cr[0] & CR0_WP));
-        if (!ok_u || !ok_w) page_fault(env, addr, PF_ERR_P | err_user | err_w);
+        if (!ok_u || !ok_w) {
+            *err |= PF_ERR_P;
+            return false;
+        }
         uint32_t npde = pde | PG_A | (is_write ? PG_D : 0);
         if (npde != pde) phys_st32(env, pde_addr, npde);
         *writable = (perm & PG_RW) || (!user && !(env->cr[0] & CR0_WP));
@@ -61,11 +69,14 @@ static uint32_t walk(CPUX86State *env, uint32_t addr, int access, unsigned mmu_i
     } else {
         uint32_t pte_addr = (pde & PAGE_MASK) + ((addr >> 10) & 0xffc);
         uint32_t pte = phys_ld32(env, pte_addr);
-        if (!(pte & PG_P)) page_fault(env, addr, err_user | err_w);
+        if (!(pte & PG_P)) return false;
         perm = pde & pte;
         bool ok_u = !user || (perm & PG_US);
         bool ok_w = !is_write || (perm & PG_RW) || (!user && !(env->cr[0] & CR0_WP));
-        if (!ok_u || !ok_w) page_fault(env, addr, PF_ERR_P | err_user | err_w);
+        if (!ok_u || !ok_w) {
+            *err |= PF_ERR_P;
+            return false;
+        }
         if (!(pde & PG_A)) phys_st32(env, pde_addr, pde | PG_A);
         uint32_t npte = pte | PG_A | (is_write ? PG_D : 0);
         if (npte != pte) phys_st32(env, pte_addr, npte);
@@ -75,20 +86,19 @@ static uint32_t walk(CPUX86State *env, uint32_t addr, int access, unsigned mmu_i
         if (!is_write && !(pte & PG_D)) *writable = false;
     }
     *eflags_out = tflags;
-    return phys;
+    *phys_out = phys;
+    return true;
 }
 
-void x86_tlb_fill(CPUX86State *env, uint32_t addr, int access, unsigned mmu_idx)
+bool x86_tlb_try_fill(CPUX86State *env, uint32_t addr, int access, unsigned mmu_idx,
+                      uint32_t *err)
 {
     uint32_t page = addr & PAGE_MASK;
-    uint32_t phys;
+    uint32_t phys = page;
     bool writable = true;
     uint32_t tflags = 0;
-    if (env->cr[0] & CR0_PG) {
-        phys = walk(env, addr, access, mmu_idx, &writable, &tflags);
-    } else {
-        phys = page;
-    }
+    if ((env->cr[0] & CR0_PG) && !walk(env, addr, access, mmu_idx, &phys, &writable, &tflags, err))
+        return false;
     phys &= env->a20_mask;
     TlbEntry *e = &env->tlb[mmu_idx][tlb_index(addr)];
     softmmu_note_fill(env, mmu_idx, tlb_index(addr), tflags & TLBF_GLOBAL);
@@ -116,6 +126,13 @@ void x86_tlb_fill(CPUX86State *env, uint32_t addr, int access, unsigned mmu_idx)
     e->tag_r = page | rflags;
     e->tag_w = writable ? page | wflags : TLB_INVALID_TAG;
     if (tflags & TLBF_LARGE) softmmu_note_large(env, page);
+    return true;
+}
+
+void x86_tlb_fill(CPUX86State *env, uint32_t addr, int access, unsigned mmu_idx)
+{
+    uint32_t err;
+    if (!x86_tlb_try_fill(env, addr, access, mmu_idx, &err)) page_fault(env, addr, err);
 }
 
 bool x86_debug_translate(CPUX86State *env, uint32_t addr, uint32_t *phys)
