@@ -14,7 +14,7 @@
 
 TbCache *tb_cache_new(size_t arena_size)
 {
-    TbCache *c = XNEW(TbCache);
+    TbCache *c = xzalloc_aligned(_Alignof(TbCache), sizeof(TbCache));
     c->arena = mmap(NULL, arena_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (c->arena == MAP_FAILED) {
         free(c);
@@ -23,6 +23,7 @@ TbCache *tb_cache_new(size_t arena_size)
     c->arena_size = arena_size;
     c->hash_bits = 16;
     c->hash = xzalloc(sizeof(TranslationBlock *) << c->hash_bits);
+    memset(c->jmp_entry, 0xff, sizeof c->jmp_entry);
     return c;
 }
 
@@ -45,9 +46,16 @@ void *tb_arena_alloc(TbCache *c, size_t size)
     return p;
 }
 
+static void jmp_cache_drop(TbCache *c, unsigned i)
+{
+    c->jmp_cache[i] = NULL;
+    c->jmp_entry[i].flags = JMP_ENTRY_NONE;
+}
+
 void tb_jmp_cache_clear(TbCache *c)
 {
     memset(c->jmp_cache, 0, sizeof c->jmp_cache);
+    memset(c->jmp_entry, 0xff, sizeof c->jmp_entry);
     c->jmp_nonflat = false;
     c->njmp_local = 0;
 }
@@ -56,11 +64,11 @@ void tb_jmp_cache_clear_nonglobal(TbCache *c)
 {
     if (c->njmp_local > JMP_CACHE_SIZE) {
         for (unsigned i = 0; i < JMP_CACHE_SIZE; i++)
-            if (!c->jmp_global[i]) c->jmp_cache[i] = NULL;
+            if (!c->jmp_global[i]) jmp_cache_drop(c, i);
     } else {
         for (unsigned k = 0; k < c->njmp_local; k++) {
             unsigned i = c->jmp_local[k];
-            if (!c->jmp_global[i]) c->jmp_cache[i] = NULL;
+            if (!c->jmp_global[i]) jmp_cache_drop(c, i);
         }
     }
     c->njmp_local = 0;
@@ -75,6 +83,7 @@ void tb_jmp_cache_clear_page(TbCache *c, uint32_t lin)
     for (int k = 0; k < 2; k++) {
         unsigned g = tb_jmp_cache_hash((lin & ~0xfffu) - (uint32_t)k * 0x1000u) & JMP_GROUP_MASK;
         memset(&c->jmp_cache[g], 0, sizeof(TranslationBlock *) << JMP_GROUP_BITS);
+        memset(&c->jmp_entry[g], 0xff, sizeof(JmpEntry) << JMP_GROUP_BITS);
     }
 }
 
@@ -208,7 +217,7 @@ void tb_invalidate(TbCache *c, TranslationBlock *tb)
         if (tb->phys_page2 != UINT32_MAX) page_remove(c, tb, 1, tb->phys_page2);
     }
     unsigned h = tb_jmp_cache_hash(tb->pc);
-    if (c->jmp_cache[h] == tb) c->jmp_cache[h] = NULL;
+    if (c->jmp_cache[h] == tb) jmp_cache_drop(c, h);
     /* Blocks jumping here must go back through the lookup. */
     while (tb->jmp_first) {
         TranslationBlock *from = TAG_TB(tb->jmp_first);

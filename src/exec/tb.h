@@ -28,6 +28,7 @@ struct TranslationBlock {
 
     /* Back-end output. */
     const void *code;
+    uint32_t code_handle; /* code as the back end's inline lookup finds it (JmpEntry.code) */
     uint32_t *insn_pos;  /* back-end position where each guest instruction starts */
     uint16_t *insn_off;  /* guest byte offset of each instruction */
     uint8_t *insn_aux;   /* front-end state to restore on a fault in that instruction */
@@ -45,6 +46,15 @@ struct TranslationBlock {
 
 #define JMP_CACHE_BITS 14
 #define JMP_CACHE_SIZE (1u << JMP_CACHE_BITS)
+
+/* What an inline lookup compares, per jump cache entry, and where it then goes: a hit reads
+ * this one 16-byte entry rather than the block. An empty entry has flags JMP_ENTRY_NONE, which
+ * no hflags value equals. */
+typedef struct JmpEntry {
+    uint32_t pc, flags, cs_base;
+    uint32_t code; /* the block's code_handle */
+} JmpEntry;
+#define JMP_ENTRY_NONE 0xffffffffu
 
 typedef struct PageDesc {
     uintptr_t first_tb; /* tagged pointer: block | page slot */
@@ -66,6 +76,7 @@ typedef struct TbCache {
     unsigned hash_bits;
     PageDesc *l1[1024]; /* two-level table over 4 GiB of physical pages */
     TranslationBlock *jmp_cache[JMP_CACHE_SIZE];
+    _Alignas(64) JmpEntry jmp_entry[JMP_CACHE_SIZE]; /* the same, for back ends' inline lookups */
     /* Per jmp_cache entry: the block lies in one page whose translation is global, so the entry
      * survives CR3 writes as the TLB entry does. */
     uint8_t jmp_global[JMP_CACHE_SIZE];
@@ -113,6 +124,7 @@ static inline void tb_jmp_cache_set(TbCache *c, uint32_t pc, uint32_t cs_base,
 {
     unsigned h = tb_jmp_cache_hash(pc);
     c->jmp_cache[h] = tb;
+    c->jmp_entry[h] = (JmpEntry){pc, tb->flags, cs_base, tb->code_handle};
     c->jmp_global[h] = global;
     if (!global && c->njmp_local <= JMP_CACHE_SIZE) {
         if (c->njmp_local < JMP_CACHE_SIZE) c->jmp_local[c->njmp_local] = (uint16_t)h;

@@ -113,26 +113,24 @@ static void build_stubs(JitState *j)
     x64_alu_rr(b, false, ALU_XOR, X_RCX, X_RAX);
     x64_alu_ri(b, false, ALU_AND, X_RCX, (1u << JMP_GROUP_BITS) - 1);
     x64_alu_rr(b, false, ALU_OR, X_RCX, X_RDX);
-    x64_mov_ri64(b, X_RDX, (uintptr_t)j->cache->jmp_cache);
-    x64_mov_rm(b, true, X_RCX, x64_mem_idx(X_RDX, X_RCX, 3, 0));
-    x64_test_rr(b, true, X_RCX, X_RCX);
-    size_t miss[4];
-    miss[0] = x64_jcc8(b, CC_E);
-    x64_alu_rm(b, false, ALU_CMP, X_RAX,
-               x64_mem(X_RCX, (int32_t) __builtin_offsetof(TranslationBlock, pc)));
-    miss[1] = x64_jcc8(b, CC_NE);
+    /* RDX = &jmp_entry[RCX]: pc, flags, CS base, then the block's code offset in the buffer. */
+    x64_shift_ri(b, false, SH_SHL, X_RCX, 4);
+    x64_mov_ri64(b, X_RDX, (uintptr_t)j->cache->jmp_entry);
+    x64_alu_rr(b, true, ALU_ADD, X_RDX, X_RCX);
+    size_t miss[3];
+    x64_alu_rm(b, false, ALU_CMP, X_RAX, x64_mem(X_RDX, (int32_t)offsetof(JmpEntry, pc)));
+    miss[0] = x64_jcc8(b, CC_NE);
     x64_mov_rm(b, false, X_RAX, envm(ENV_OFF(hflags)));
-    x64_alu_rm(b, false, ALU_CMP, X_RAX,
-               x64_mem(X_RCX, (int32_t) __builtin_offsetof(TranslationBlock, flags)));
-    miss[2] = x64_jcc8(b, CC_NE);
+    x64_alu_rm(b, false, ALU_CMP, X_RAX, x64_mem(X_RDX, (int32_t)offsetof(JmpEntry, flags)));
+    miss[1] = x64_jcc8(b, CC_NE);
     x64_mov_rm(b, false, X_RAX, envm(ENV_OFF(seg_base[R_CS])));
-    x64_alu_rm(b, false, ALU_CMP, X_RAX,
-               x64_mem(X_RCX, (int32_t) __builtin_offsetof(TranslationBlock, cs_base)));
-    miss[3] = x64_jcc8(b, CC_NE);
-    x64_mov_rm(b, true, X_RAX,
-               x64_mem(X_RCX, (int32_t) __builtin_offsetof(TranslationBlock, code)));
+    x64_alu_rm(b, false, ALU_CMP, X_RAX, x64_mem(X_RDX, (int32_t)offsetof(JmpEntry, cs_base)));
+    miss[2] = x64_jcc8(b, CC_NE);
+    x64_mov_rm(b, false, X_RAX, x64_mem(X_RDX, (int32_t)offsetof(JmpEntry, code)));
+    x64_mov_ri64(b, X_RCX, (uintptr_t)j->mem.rx);
+    x64_alu_rr(b, true, ALU_ADD, X_RAX, X_RCX);
     x64_ret(b);
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 3; k++)
         x64_patch_rel8(b, miss[k], b->pos);
     /* Missed: the block may be translated already (the entry was cleared by a CR3 write, or
      * taken by another block). Ask C without leaving the chain; the caller-saved guest

@@ -1602,6 +1602,7 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
         memcpy(off, g.insn_off, sizeof(uint16_t) * g.ninsns);
         memcpy(aux, g.insn_aux, g.ninsns);
         tb->code = j->mem.rx + g.code;
+        tb->code_handle = (uint32_t)g.code;
         tb->insn_pos = pos;
         tb->insn_off = off;
         tb->insn_aux = aux;
