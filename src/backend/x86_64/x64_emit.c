@@ -45,23 +45,29 @@ void x64_patch_rel8(X64Buf *b, size_t at, size_t target)
     b->p[at] = (uint8_t)(int8_t)rel;
 }
 
-void x64_align(X64Buf *b, unsigned align, unsigned want)
+void x64_nops(X64Buf *b, unsigned n)
 {
-    /* Recommended multi-byte NOPs (SDM vol. 2, NOP). */
+    /* Recommended multi-byte NOPs (SDM vol. 2, NOP): one instruction per 9 bytes. */
     /* clang-format off */
-    static const uint8_t nops[8][8] = {
+    static const uint8_t nops[10][9] = {
         {0}, {0x90}, {0x66, 0x90}, {0x0f, 0x1f, 0x00}, {0x0f, 0x1f, 0x40, 0x00},
         {0x0f, 0x1f, 0x44, 0x00, 0x00}, {0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
         {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+        {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+        {0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
     };
     /* clang-format on */
-    unsigned n = (want + align - (unsigned)(b->pos % align)) % align;
     while (n) {
-        unsigned k = n > 7 ? 7 : n;
+        unsigned k = n > 9 ? 9 : n;
         memcpy(b->p + b->pos, nops[k], k);
         b->pos += k;
         n -= k;
     }
+}
+
+void x64_align(X64Buf *b, unsigned align, unsigned want)
+{
+    x64_nops(b, (want + align - (unsigned)(b->pos % align)) % align);
 }
 
 static void prefix(X64Buf *b, unsigned f, int reg, int index, int base)

@@ -65,6 +65,8 @@ void x64_u32(X64Buf *b, uint32_t v);
 void x64_u64(X64Buf *b, uint64_t v);
 /* Writes rel32 at offset `at` so that it reaches offset `target`. */
 void x64_patch_rel32(X64Buf *b, size_t at, size_t target);
+/* n bytes of NOPs, in as few instructions as the recommended forms allow. */
+void x64_nops(X64Buf *b, unsigned n);
 /* Pads with NOPs until pos % align == want. */
 void x64_align(X64Buf *b, unsigned align, unsigned want);
 

@@ -1528,8 +1528,7 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
     x64_alu_mi(B, 4, ALU_SUB, envm(ENV_OFF(budget)), tb->icount);
     size_t fail2 = x64_jcc32(B, CC_L);
     if (B->pos > g.code + JIT_BODY_OFFSET) abort(); /* JIT_BODY_OFFSET is too small */
-    while (B->pos < g.code + JIT_BODY_OFFSET)
-        x64_byte(B, 0x90);
+    x64_nops(B, (unsigned)(g.code + JIT_BODY_OFFSET - B->pos));
     /* The sampling profiler (-d prof) reads env->cur_tb asynchronously: keep it exact. */
     if (LOG_ON(LOG_PROF)) {
         x64_mov_ri64(B, X_RAX, (uintptr_t)tb);
