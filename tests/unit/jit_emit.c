@@ -169,7 +169,10 @@ TEST(rel32_patching)
     size_t at = x64_jcc32(b, CC_NE);
     x64_align(b, 16, 0);
     x64_patch_rel32(b, at, 0);
-    expect(b, "0f85faffffff0f1f80000000000f1f00"); /* jne 0; 10 bytes of NOPs */
+    /* jne 0; 10 bytes of NOPs: the 9-byte form, then one byte */
+    expect(b, "0f85faffffff660f1f84000000000090");
+    x64_nops(b, 20);
+    expect(b, "660f1f840000000000660f1f8400000000006690");
     at = x64_jmp8(b);
     x64_patch_rel8(b, at, 0);
     expect(b, "ebfe");
