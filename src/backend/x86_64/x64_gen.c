@@ -34,6 +34,10 @@ typedef struct Cold {
     uint8_t kind, size, sign, mmu, vector;
     uint32_t cc_need;   /* COLD_CC: op in vector, flags wanted */
     bool restore_index; /* LD/ST: recompute RCX = TLB entry offset of a before rejoining */
+    bool recheck;       /* LD/ST: the fast path borrowed the previous access's entry; first try
+                         * a's own entry (tag field `tag`), rejoining at `hit` */
+    uint8_t tag;
+    size_t hit;
     size_t jcc[3];      /* rel32 fields that jump here */
     int njcc;
     size_t ret; /* where the slow path continues */
@@ -81,10 +85,17 @@ typedef struct Gen {
     uint8_t *insn_aux;
     uint32_t jmp_site[2];
     IrVar tlb_var;        /* RCX holds the TLB entry offset for this address variable (or 0) */
+                          /* (tlb_root below: RCX holds the entry of the last access) */
     IrVar flags_var;      /* the host ZF and SF reflect this variable's value (or 0) */
     uint8_t pinned_clean; /* bit i: env->regs[i] equals guest register i's host register */
     bool flags_set;       /* the current op set flags_var */
     uint8_t tlb_mmu;
+    /* Addresses known relative to each other: v's value is the value its root variable had
+     * when it was rooted, plus rel_off[v] (modulo 2^32), while rel_epoch[v] == epoch (labels
+     * and helper calls start a new epoch). tlb_root/tlb_off: the same for the address of the
+     * access whose entry RCX holds (with tlb_var). */
+    uint32_t *rel_root, *rel_off, *rel_epoch;
+    uint32_t epoch, nroots, tlb_root, tlb_off;
     bool has_pending_eip;
     uint32_t pending_eip;
 } Gen;
@@ -868,10 +879,65 @@ static void emit_tlb_index(Gen *g, Loc a)
     x64_shift_ri(B, false, SH_SHL, X_RCX, 5);
 }
 
+/* Root and offset of v (rooting it when it is not yet known); false for constants. */
+static bool rel_get(Gen *g, IrVar v, uint32_t *root, uint32_t *off)
+{
+    if (!v || ir_is_const(g->ir, v)) return false;
+    if (g->rel_epoch[v] != g->epoch) {
+        g->rel_epoch[v] = g->epoch;
+        g->rel_root[v] = ++g->nroots;
+        g->rel_off[v] = 0;
+    }
+    *root = g->rel_root[v];
+    *off = g->rel_off[v];
+    return true;
+}
+
+/* Keeps the address arithmetic of op (moves, adding or subtracting constants) in rel_*. */
+static void rel_update(Gen *g, const IrOp *op)
+{
+    const IrBlock *ir = g->ir;
+    uint32_t root, off;
+    switch (op->opc) {
+    case IR_LABEL:
+    case IR_CALL:
+        g->epoch++;
+        g->tlb_root = 0;
+        return;
+    case IR_MOV:
+        if (rel_get(g, op->a, &root, &off)) {
+            if (op->d == op->a) return;
+            g->rel_epoch[op->d] = g->epoch, g->rel_root[op->d] = root, g->rel_off[op->d] = off;
+            return;
+        }
+        break;
+    case IR_ADD:
+    case IR_SUB: {
+        IrVar v = op->a, k = op->b;
+        if (op->opc == IR_ADD && ir_is_const(ir, v)) v = op->b, k = op->a;
+        if (!ir_is_const(ir, k) || !rel_get(g, v, &root, &off)) break;
+        uint32_t c = ir_const_value(ir, k);
+        g->rel_epoch[op->d] = g->epoch, g->rel_root[op->d] = root;
+        g->rel_off[op->d] = op->opc == IR_ADD ? off + c : off - c;
+        return;
+    }
+    default: break;
+    }
+    IrVar in[3];
+    int nin;
+    bool def;
+    ir_op_uses(op, in, &nin, &def);
+    if (def && op->d) g->rel_epoch[op->d] = 0;
+}
+
 /* RCX may still hold the entry offset for the previous access's address variable (a store back
- * to the address just loaded from): then only the tag compare is repeated. */
+ * to the address just loaded from): then only the tag compare is repeated. Or the previous
+ * access was at a known distance below or above this one (stack pushes and pops, fields of
+ * one structure): then the compare against that entry's tag of the page of this access's end
+ * (at or above the previous address) or start (wholly below it) shows that both accesses lie in
+ * one page, and *borrowed is set: the mismatch path must try this address's own entry. */
 static size_t emit_tlb_check(Gen *g, IrVar av, Loc a, unsigned size, unsigned mmu, size_t tag_field,
-                             bool *const_entry, int32_t *entry)
+                             bool *const_entry, int32_t *entry, bool *borrowed)
 {
     X64Buf *B = &g->b;
     _Static_assert(sizeof(TlbEntry) == 32, "TLB entry size");
@@ -883,13 +949,28 @@ static size_t emit_tlb_check(Gen *g, IrVar av, Loc a, unsigned size, unsigned mm
         return x64_jcc32(B, CC_NE);
     }
     *const_entry = false;
-    if (!(g->tlb_var && g->tlb_var == av && g->tlb_mmu == mmu)) emit_tlb_index(g, a);
-    /* Page of the last byte. */
-    if (a.kind == L_REG && size > 1) {
-        x64_lea(B, false, X_RAX, x64_mem(a.reg, (int32_t)size - 1));
+    int32_t last = (int32_t)size - 1; /* the byte whose page is compared */
+    bool kept = g->tlb_var && g->tlb_var == av && g->tlb_mmu == mmu;
+    uint32_t root, off;
+    if (!kept) {
+        int32_t delta = 0;
+        kept = borrowed && a.kind == L_REG && g->tlb_root && g->tlb_mmu == mmu &&
+               rel_get(g, av, &root, &off) && root == g->tlb_root;
+        if (kept) delta = (int32_t)(off - g->tlb_off);
+        if (kept && delta >= 0 && delta < (int32_t)PAGE_SIZE)
+            *borrowed = true;
+        else if (kept && delta < 0 && delta > -(int32_t)PAGE_SIZE && delta + (int32_t)size <= 0)
+            *borrowed = true, last = 0;
+        else
+            kept = false;
+    }
+    if (!kept) emit_tlb_index(g, a);
+    /* Page of the compared byte. */
+    if (a.kind == L_REG && last) {
+        x64_lea(B, false, X_RAX, x64_mem(a.reg, last));
     } else {
         emit_load(g, X_RAX, a);
-        if (size > 1) x64_alu_ri(B, false, ALU_ADD, X_RAX, (int32_t)size - 1);
+        if (last) x64_alu_ri(B, false, ALU_ADD, X_RAX, last);
     }
     x64_alu_ri(B, false, ALU_AND, X_RAX, (int32_t)PAGE_MASK);
     x64_alu_rm(B, false, ALU_CMP, X_RAX, x64_mem_idx(JIT_ENV, X_RCX, 0, tlb_disp(mmu, tag_field)));
@@ -924,6 +1005,15 @@ static void keep_tlb_index(Gen *g, Cold *c, IrVar av, unsigned mmu)
     g->tlb_var = av;
     g->tlb_mmu = (uint8_t)mmu;
     c->restore_index = av != 0;
+    if (!av || !rel_get(g, av, &g->tlb_root, &g->tlb_off)) g->tlb_root = 0;
+}
+
+/* The mismatch path of a borrowed check goes first to the access's own entry. */
+static void set_recheck(Cold *c, bool borrowed, size_t hit, size_t tag)
+{
+    c->recheck = borrowed;
+    c->hit = hit;
+    c->tag = (uint8_t)tag;
 }
 
 /* Ops that leave RCX and the TLB alone (see gen_arith, gen_unary, gen_extract, emit_mov). */
@@ -960,8 +1050,10 @@ static void gen_ld(Gen *g, const IrOp *op)
     bool sign = op->size & IR_SIGNED;
     bool ce;
     int32_t entry;
-    size_t miss =
-        emit_tlb_check(g, op->a, a, size, mmu, __builtin_offsetof(TlbEntry, tag_r), &ce, &entry);
+    bool borrowed = false;
+    size_t tag = __builtin_offsetof(TlbEntry, tag_r);
+    size_t miss = emit_tlb_check(g, op->a, a, size, mmu, tag, &ce, &entry, &borrowed);
+    size_t hit = B->pos;
     X64Mem m = emit_host_addr(g, a, ce, entry, mmu);
     int r = d.kind == L_REG ? d.reg : X_RAX;
     if (size == 4)
@@ -976,6 +1068,7 @@ static void gen_ld(Gen *g, const IrOp *op)
     c->ret = B->pos;
     c->a = a, c->d = d;
     c->size = (uint8_t)size, c->sign = sign, c->mmu = (uint8_t)mmu;
+    set_recheck(c, borrowed, hit, tag);
     keep_tlb_index(g, c, op->d != op->a && !ce && a.kind == L_REG ? op->a : 0, mmu);
 }
 
@@ -986,8 +1079,10 @@ static void gen_st(Gen *g, const IrOp *op)
     unsigned size = op->size, mmu = op->aux;
     bool ce;
     int32_t entry;
-    size_t miss =
-        emit_tlb_check(g, op->a, a, size, mmu, __builtin_offsetof(TlbEntry, tag_w), &ce, &entry);
+    bool borrowed = false;
+    size_t tag = __builtin_offsetof(TlbEntry, tag_w);
+    size_t miss = emit_tlb_check(g, op->a, a, size, mmu, tag, &ce, &entry, &borrowed);
+    size_t hit = B->pos;
     X64Mem m = emit_host_addr(g, a, ce, entry, mmu);
     if (v.kind == L_IMM) {
         x64_mov_mi(B, (int)size, m, (int32_t)v.imm);
@@ -1007,6 +1102,7 @@ static void gen_st(Gen *g, const IrOp *op)
     c->ret = B->pos;
     c->a = a, c->b = v;
     c->size = (uint8_t)size, c->mmu = (uint8_t)mmu;
+    set_recheck(c, borrowed, hit, tag);
     keep_tlb_index(g, c, !ce && a.kind == L_REG && v.kind != L_MEM ? op->a : 0, mmu);
 }
 
@@ -1036,6 +1132,17 @@ static void emit_cold(Gen *g, Cold *c)
     JitState *j = g->j;
     for (int k = 0; k < c->njcc; k++)
         x64_patch_rel32(B, c->jcc[k], B->pos);
+    if (c->recheck) {
+        /* The access is not in the previous one's page: the check with its own entry. */
+        emit_tlb_index(g, c->a);
+        if (c->size > 1)
+            x64_lea(B, false, X_RAX, x64_mem(c->a.reg, c->size - 1));
+        else
+            x64_mov_rr(B, false, X_RAX, c->a.reg);
+        x64_alu_ri(B, false, ALU_AND, X_RAX, (int32_t)PAGE_MASK);
+        x64_alu_rm(B, false, ALU_CMP, X_RAX, x64_mem_idx(JIT_ENV, X_RCX, 0, tlb_disp(c->mmu, c->tag)));
+        x64_patch_rel32(B, x64_jcc32(B, CC_E), c->hit);
+    }
     if (c->kind != COLD_CC && c->kind != COLD_CC_C && c->kind != COLD_X87)
         emit_set_cur(g, c->token);
     switch (c->kind) {
@@ -1292,7 +1399,7 @@ static bool gen_x87(Gen *g, const IrOp *op, int pos)
     new_cold(g, COLD_X87)->jcc[0] = x64_jcc32(B, CC_E);
     g->cold[acquire].njcc = 1;
     g->cold[acquire].ret = B->pos;
-    g->tlb_var = 0; /* the acquire stub does not keep RCX */
+    g->tlb_var = g->tlb_root = 0; /* the acquire stub does not keep RCX */
     size_t slow[2];
     int nslow = 0;
     X64Mem m = x64_mem(JIT_ENV, 0);
@@ -1302,7 +1409,7 @@ static bool gen_x87(Gen *g, const IrOp *op, int pos)
             n.write ? __builtin_offsetof(TlbEntry, tag_w) : __builtin_offsetof(TlbEntry, tag_r);
         bool ce;
         int32_t entry;
-        slow[nslow++] = emit_tlb_check(g, op->a, a, n.size, mmu, tag, &ce, &entry);
+        slow[nslow++] = emit_tlb_check(g, op->a, a, n.size, mmu, tag, &ce, &entry, NULL);
         m = emit_host_addr(g, a, ce, entry, mmu);
     }
     if (n.kind == FPU_NAT_LDCW) {
@@ -1469,6 +1576,9 @@ static void gen_free(Gen *g)
     free(g->reg);
     free(g->disp);
     free(g->uses);
+    free(g->rel_root);
+    free(g->rel_off);
+    free(g->rel_epoch);
     for (int k = 0; k < JIT_NTEMPREGS; k++)
         free(g->reg_list[k]);
     free(g->label_off);
@@ -1499,6 +1609,10 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
     g.reg = xmalloc(nv);
     g.disp = xzalloc(sizeof(int32_t) * nv);
     g.uses = xzalloc(sizeof(uint16_t) * nv);
+    g.rel_root = xmalloc(sizeof(uint32_t) * nv);
+    g.rel_off = xmalloc(sizeof(uint32_t) * nv);
+    g.rel_epoch = xzalloc(sizeof(uint32_t) * nv);
+    g.epoch = 1;
     for (int v = 0; v < nv; v++)
         g.start[v] = g.end[v] = -1, g.reg[v] = -1;
     g.label_off = xzalloc(sizeof(size_t) * (ir->nlabels + 1));
@@ -1550,6 +1664,7 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
         if (is_eip_const_mov(ir, op) && i + 1 < ir->nops && ir->ops[i + 1].opc == IR_GOTO_TB) {
             g.has_pending_eip = true;
             g.pending_eip = ir_const_value(ir, op->a);
+            rel_update(&g, op);
             continue;
         }
         bool keep = keeps_tlb_index(op) && !(op->d && op->d == g.tlb_var);
@@ -1558,6 +1673,7 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
                           op->opc == IR_DISCARD;
         g.flags_set = false;
         gen_op(&g, op, i);
+        rel_update(&g, op);
         if (!g.flags_set && !keep_flags) g.flags_var = 0;
         /* A write to a guest register makes its env copy stale; so may any path joining here. */
         IrVar in[3];
@@ -1569,6 +1685,7 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
         else if (def && ir_is_global(ir, op->d) && ir->vars[op->d].slot < JIT_NPINNED)
             g.pinned_clean &= (uint8_t) ~(1u << ir->vars[op->d].slot);
         if (!keep && op->opc != IR_LD && op->opc != IR_ST) g.tlb_var = 0;
+        if (!keeps_tlb_index(op) && op->opc != IR_LD && op->opc != IR_ST) g.tlb_root = 0;
     }
     x64_byte(B, 0xcc); /* the last op is an exit: never reached */
     for (int k = 0; k < g.ncold && !x64_full(B); k++)
