@@ -166,9 +166,12 @@ static int exec_loop(CPUX86State *env)
         TranslationBlock *tb = tb_find(env);
         /* A flush to make room for tb dropped `last` with everything else. */
         if (env->tbs->nflushes != flushes) last = NULL;
-        /* Chain the previous block's direct exit to this one when it is on the same page. */
+        /* Chain the previous block's direct exit to this one when it is on the same page, or
+         * when the exit checks the page's translation (then tb must lie in one page). */
         if (last && last_slot >= 0 && !(tb->cflags & TB_NOCACHE) && !last->invalid &&
-            ((last->pc + last->cs_base) & PAGE_MASK) == ((tb->pc + tb->cs_base) & PAGE_MASK))
+            (((last->pc + last->cs_base) & PAGE_MASK) == ((tb->pc + tb->cs_base) & PAGE_MASK) ||
+             ((last->xpage_slots >> last_slot & 1) && tb->phys_page2 == UINT32_MAX &&
+              tb->flags == last->flags && tb->cs_base == last->cs_base)))
             tb_chain(env->tbs, last, last_slot, tb);
         env->budget -= tb->icount;
         env->inhibit_irq = false;

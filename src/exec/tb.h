@@ -25,6 +25,7 @@ struct TranslationBlock {
     uint16_t icount;     /* guest instructions */
     uint8_t cflags;
     bool invalid;
+    uint8_t xpage_slots; /* bit n: exit slot n leaves for another page (IR_GOTO_TB_XPAGE) */
 
     /* Back-end output. */
     const void *code;

@@ -59,7 +59,9 @@ typedef enum IrOpc {
     IR_BR,      /* goto label imm */
     IR_BRCOND,  /* if (a cond b) goto label imm */
     IR_CALL,    /* d = helper imm (env, a, b, c); d may be 0 */
-    IR_GOTO_TB, /* leave the block to the successor slot imm (0 or 1), chainable */
+    IR_GOTO_TB, /* leave the block to the successor slot imm & 1, chainable; with
+                   IR_GOTO_TB_XPAGE in imm the successor (EIP set by the mov right before) is in
+                   another page: chains must check that the page still maps where it did */
     IR_EXIT_LOOKUP, /* leave the block; the successor is found from the guest state */
     IR_EXIT,    /* leave the block and return to the run loop */
     IR_DISCARD, /* metadata: global d's value is dead from here on (no reader relies on it until
@@ -173,6 +175,7 @@ void ir_label(IrBlock *b, int label);
 void ir_br(IrBlock *b, int label);
 void ir_brcond(IrBlock *b, IrCond cond, IrVar a, IrVar c, int label);
 void ir_call(IrBlock *b, const IrHelper *h, IrVar d, IrVar a, IrVar bb, IrVar c);
+#define IR_GOTO_TB_XPAGE 2u
 void ir_goto_tb(IrBlock *b, unsigned slot);
 void ir_exit_lookup(IrBlock *b);
 void ir_exit(IrBlock *b);

@@ -575,3 +575,34 @@ TEST(stack_across_noncontiguous_pages)
     if (RIG_JIT) CHECK(env->nslow_mem <= 5 * 1000 + 10);
     rig_free(&r);
 }
+
+/* A direct jump to another page may be chained (x86-64 back end) behind a check that the
+ * target page is still in the TLB and maps to the physical page the successor came from. Here
+ * the chained jump runs 999 times, then the page is remapped under it (CR3 write) and its TLB
+ * entry filled again by a data read: the same jump must reach the new code. */
+TEST(cross_page_chain_follows_remapping)
+{
+    Rig r;
+    rig_init(&r);
+    CPUX86State *env = r.env;
+    /* Two identity-mapped spaces; linear page 0x2000 is physical 0x6000 in the second. */
+    for (int as = 0; as < 2; as++) {
+        uint32_t *pd = (uint32_t *)(r.ram + 0x300000 + 0x2000 * as);
+        uint32_t *pt = (uint32_t *)(r.ram + 0x301000 + 0x2000 * as);
+        pd[0] = (0x301000 + 0x2000 * as) | 7;
+        for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7;
+        if (as) pt[2] = 0x6000 | 7;
+    }
+    /* 2000: add ebx, 1 (100 in the second space); jmp 1020 */
+    hex("83c301 e918f0ffff", r.ram + 0x2000);
+    hex("83c364 e918f0ffff", r.ram + 0x6000);
+    rig_paging(&r, 0x300000);
+    /* 1000: mov ecx, 1000; xor ebx, ebx; 1007: cmp ecx, 1; jne 101b; mov esi, 0x302000;
+     * mov cr3, esi; mov eax, [0x2000]; jmp 101b; 101b: jmp 2000; 1020: dec ecx; jnz 1007; hlt */
+    run(&r, "b9e8030000 31db 83f901 750f be00203000 0f22de a100200000 eb00 e9e00f0000 49 75e4 f4");
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(env->regs[R_EBX], 999 + 100);
+    CHECK_EQ(env->regs[R_EAX], 0xe964c383); /* read through the new mapping */
+    CHECK(env->tbs->nfind < 50);
+    rig_free(&r);
+}

@@ -251,6 +251,20 @@ static void jit_set_jump(void *opaque, TranslationBlock *from, int slot, Transla
     if (!site) return;
     size_t off = (size_t)((const uint8_t *)from->code - j->mem.rx) + site;
     size_t target = to ? (size_t)((const uint8_t *)to->code - j->mem.rx) : off + 4;
+    if (h->xpage >> slot & 1) {
+        /* The check of the successor's page, then the jump to it (see gen_goto_xpage). */
+        jitmem_write_begin(&j->mem, off, JIT_XPAGE_EXIT);
+        if (to) {
+            uint32_t phys = to->phys_pc & PAGE_MASK;
+            int32_t rel_to = (int32_t)((int64_t)target - (int64_t)(off + JIT_XPAGE_TARGET + 4));
+            memcpy(j->mem.rw + off + JIT_XPAGE_PHYS, &phys, 4);
+            memcpy(j->mem.rw + off + JIT_XPAGE_TARGET, &rel_to, 4);
+        }
+        int32_t rel = to ? 0 : JIT_XPAGE_EXIT - 4;
+        __atomic_store_n((int32_t *)(j->mem.rw + off), rel, __ATOMIC_RELEASE);
+        jitmem_write_end(&j->mem, off, JIT_XPAGE_EXIT);
+        return;
+    }
     int32_t rel = (int32_t)((int64_t)target - (int64_t)(off + 4));
     jitmem_write_begin(&j->mem, off, 4);
     __atomic_store_n((int32_t *)(j->mem.rw + off), rel, __ATOMIC_RELEASE);

@@ -84,6 +84,7 @@ typedef struct Gen {
     uint16_t *insn_off;
     uint8_t *insn_aux;
     uint32_t jmp_site[2];
+    uint8_t xpage; /* bit n: jmp_site[n] has the IR_GOTO_TB_XPAGE layout */
     IrVar tlb_var;        /* RCX holds the TLB entry offset for this address variable (or 0) */
                           /* (tlb_root below: RCX holds the entry of the last access) */
     IrVar flags_var;      /* the host ZF and SF reflect this variable's value (or 0) */
@@ -1487,10 +1488,72 @@ static void gen_call(Gen *g, const IrOp *op, int pos)
 
 /* ---- block exits ---- */
 
+/* cmp dword [rbp + disp32], imm32, always in this 10-byte form (the chaining patches imm32). */
+static void emit_cmp_env_i32(X64Buf *B, int32_t disp, uint32_t imm)
+{
+    x64_byte(B, 0x81);
+    x64_byte(B, 0xbd); /* mod 10, reg 7 (CMP), rm 101 (RBP) */
+    x64_u32(B, (uint32_t)disp);
+    x64_u32(B, imm);
+}
+
+static void gen_exit_lookup(Gen *g)
+{
+    X64Buf *B = &g->b;
+    x64_mov_ri64(B, X_RSI, (uintptr_t)g->tb);
+    x64_patch_rel32(B, x64_call32(B), g->j->lookup_stub);
+    x64_jmp_r(B, X_RAX);
+}
+
+/* A direct exit to another page (IR_GOTO_TB_XPAGE). Layout from the rel32 p of the first jump
+ * (JIT_XPAGE_*): unchained it leads to the exit at p + 41, which lets the run loop chain; chained
+ * it leads to p + 4, where the target page's TLB entry must still be there for execution and
+ * map to the physical page the successor was translated from (imm32 at p + 26), before the
+ * jump to the successor (rel32 at p + 37); otherwise the jump-cache lookup. */
+static void gen_goto_xpage(Gen *g, unsigned slot)
+{
+    X64Buf *B = &g->b;
+    const TranslationBlock *tb = g->tb;
+    uint32_t target = g->pending_eip, lin = tb->cs_base + target, page = lin & PAGE_MASK;
+    unsigned mmu = (tb->flags & HF_CPL_MASK) == 3 ? 1 : 0;
+    int32_t entry = tlb_disp(mmu, 0) + (int32_t)(tlb_index(lin) * sizeof(TlbEntry));
+    x64_align(B, 4, 3);
+    size_t at = x64_jmp32(B);
+    g->jmp_site[slot] = (uint32_t)(at - g->code);
+    g->xpage |= (uint8_t)(1u << slot);
+    emit_cmp_env_i32(B, entry + (int32_t)__builtin_offsetof(TlbEntry, tag_x), page);
+    size_t miss1 = x64_jcc32(B, CC_NE);
+    emit_cmp_env_i32(B, entry + (int32_t)__builtin_offsetof(TlbEntry, phys), UINT32_MAX);
+    size_t miss2 = x64_jcc32(B, CC_NE);
+    size_t to = x64_jmp32(B);
+    if (at + JIT_XPAGE_PHYS != miss2 - 6 || at + JIT_XPAGE_TARGET != to ||
+        at + JIT_XPAGE_EXIT != B->pos)
+        abort(); /* the layout jit_set_jump patches */
+    x64_patch_rel32(B, at, B->pos);
+    x64_patch_rel32(B, to, B->pos);
+    x64_mov_mi(B, 4, envm(ENV_OFF(eip)), (int32_t)target);
+    x64_mov_ri64(B, X_RAX, (uintptr_t)tb);
+    x64_mov_ri32(B, X_RDX, slot);
+    x64_patch_rel32(B, x64_jmp32(B), g->j->exit_stub);
+    x64_patch_rel32(B, miss1, B->pos);
+    x64_patch_rel32(B, miss2, B->pos);
+    x64_mov_mi(B, 4, envm(ENV_OFF(eip)), (int32_t)target);
+    gen_exit_lookup(g);
+}
+
 static void gen_goto_tb(Gen *g, const IrOp *op)
 {
     X64Buf *B = &g->b;
     unsigned slot = op->imm & 1;
+    if (op->imm & IR_GOTO_TB_XPAGE) {
+        if (g->has_pending_eip) {
+            g->has_pending_eip = false;
+            gen_goto_xpage(g, slot);
+        } else {
+            gen_exit_lookup(g); /* EIP is not a constant here: no chaining */
+        }
+        return;
+    }
     /* The rel32 is 4-aligned so that patching it is a single atomic store. */
     x64_align(B, 4, 3);
     size_t at = x64_jmp32(B); /* unchained: continues right below */
@@ -1553,11 +1616,7 @@ static void gen_op(Gen *g, const IrOp *op, int pos)
     case IR_BRCOND: gen_brcond(g, op); break;
     case IR_CALL: gen_call(g, op, pos); break;
     case IR_GOTO_TB: gen_goto_tb(g, op); break;
-    case IR_EXIT_LOOKUP:
-        x64_mov_ri64(B, X_RSI, (uintptr_t)g->tb);
-        x64_patch_rel32(B, x64_call32(B), g->j->lookup_stub);
-        x64_jmp_r(B, X_RAX);
-        break;
+    case IR_EXIT_LOOKUP: gen_exit_lookup(g); break;
     case IR_EXIT:
         x64_mov_ri64(B, X_RAX, (uintptr_t)g->tb);
         x64_mov_ri64(B, X_RDX, (uint64_t)-1);
@@ -1712,7 +1771,7 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
         ok = pos && off && aux;
     }
     if (ok) {
-        JitTbHeader h = {{g.jmp_site[0], g.jmp_site[1]}, (uint32_t)(B->pos - g.code), 0};
+        JitTbHeader h = {{g.jmp_site[0], g.jmp_site[1]}, (uint32_t)(B->pos - g.code), g.xpage};
         memcpy(j->mem.rw + g.code - sizeof h, &h, sizeof h);
         memcpy(pos, g.insn_pos, sizeof(uint32_t) * g.ninsns);
         memcpy(off, g.insn_off, sizeof(uint16_t) * g.ninsns);

@@ -38,8 +38,11 @@ extern const int8_t jit_tempregs[JIT_NTEMPREGS];
 typedef struct JitTbHeader {
     uint32_t jmp_site[2]; /* offset from tb->code of the rel32 of each GOTO_TB slot, or 0 */
     uint32_t size;        /* bytes of code from tb->code */
-    uint32_t unused;
+    uint32_t xpage;       /* bit n: slot n is a cross-page exit (offsets below from its rel32) */
 } JitTbHeader;
+#define JIT_XPAGE_PHYS   26 /* imm32: physical page of the successor */
+#define JIT_XPAGE_TARGET 37 /* rel32: the successor's chain entry */
+#define JIT_XPAGE_EXIT   41 /* the unchained exit */
 #define JIT_BODY_OFFSET 36
 
 /* Returned by the entry trampoline in RAX:RDX. */

@@ -826,6 +826,7 @@ static uint32_t hlp_sysenter_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c
     CPUX86State *env = opaque;
     if (!(env->cr[0] & CR0_PE) || (env->sysenter_cs & 0xfffc) == 0)
         x86_raise_exception_err(env, EXCP_GP, 0);
+    bool from_vm86 = env->eflags & VM_MASK;
     x86_set_eflags(env, 0, VM_MASK | IF_MASK | RF_MASK);
     x86_set_cpl(env, 0);
     uint16_t cs = env->sysenter_cs & 0xfffc;
@@ -837,7 +838,12 @@ static uint32_t hlp_sysenter_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c
                            DESC_A_MASK);
     env->regs[R_ESP] = env->sysenter_esp;
     env->eip = env->sysenter_eip;
-    x86_refresh_segments(env);
+    /* CS and SS got their bounds above; the others change only when leaving virtual-8086
+     * mode. */
+    if (from_vm86)
+        x86_refresh_segments(env);
+    else
+        x86_update_hflags(env);
     return 0;
 }
 
@@ -856,7 +862,7 @@ static uint32_t hlp_sysexit_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
                            DESC_A_MASK | (3u << DESC_DPL_SHIFT));
     env->regs[R_ESP] = env->regs[R_ECX];
     env->eip = env->regs[R_EDX];
-    x86_refresh_segments(env);
+    x86_update_hflags(env); /* at CPL 0, so not in virtual-8086 mode: no other bounds change */
     return 0;
 }
 

@@ -493,6 +493,10 @@ void gen_jmp(DisasContext *dc, uint32_t target, int slot)
         ir_exit(dc->b);
     } else if (same_page(dc, target) && !(dc->tb->cflags & TB_NOCACHE)) {
         ir_goto_tb(dc->b, slot);
+    } else if (!(dc->tb->cflags & TB_NOCACHE)) {
+        /* Chainable too, by back ends that check the page's translation on the way. */
+        ir_goto_tb(dc->b, (unsigned)slot | IR_GOTO_TB_XPAGE);
+        dc->tb->xpage_slots |= (uint8_t)(1u << slot);
     } else {
         ir_exit_lookup(dc->b);
     }
