@@ -606,3 +606,43 @@ TEST(cross_page_chain_follows_remapping)
     CHECK(env->tbs->nfind < 50);
     rig_free(&r);
 }
+
+static int rig_intack(void *opaque)
+{
+    x86_cpu_set_irq(opaque, 0, 0);
+    return 0x20;
+}
+
+/* STI with no interrupt pending goes on without leaving the chain of blocks; its one-instruction
+ * interrupt shadow must still end, here with the HLT after it: each interrupt raised while
+ * halted wakes the CPU and is taken. */
+TEST(sti_hlt_then_interrupt)
+{
+    Rig r;
+    rig_init(&r);
+    CPUX86State *env = r.env;
+    uint8_t *g = r.ram + 0x5000 + 0x20 * 8; /* vector 0x20 -> 0x3000, interrupt gate */
+    g[0] = 0x00, g[1] = 0x30, g[2] = 0x08, g[3] = 0, g[4] = 0, g[5] = 0x8e, g[6] = 0, g[7] = 0;
+    env->idt.base = 0x5000;
+    env->idt.limit = 0x7ff;
+    uint8_t gdt[24] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0x9a, 0xcf, 0,
+                       0xff, 0xff, 0, 0, 0, 0x92, 0xcf, 0};
+    memcpy(r.ram + 0x6000, gdt, sizeof gdt);
+    env->gdt.base = 0x6000;
+    env->gdt.limit = 23;
+    env->intack = rig_intack;
+    env->intack_opaque = env;
+    hex("41 cf", r.ram + 0x3000); /* inc ecx; iret */
+    run(&r, "fb f4 fa ebfb");     /* 1000: sti; hlt; cli; jmp 1000 */
+    /* The second time round, the blocks of STI and HLT are translated and found without the
+     * run loop. */
+    for (uint32_t n = 1; n <= 3; n++) {
+        CHECK(env->halted);
+        CHECK_EQ(env->eip, 0x1002);
+        x86_cpu_set_irq(env, 0, 1);
+        env->slice_budget = env->budget = 100000;
+        x86_cpu_exec(env);
+        CHECK_EQ(env->regs[R_ECX], n);
+    }
+    rig_free(&r);
+}

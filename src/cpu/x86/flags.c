@@ -98,17 +98,31 @@ uint32_t x86_get_eflags(CPUX86State *env)
            (env->df < 0 ? DF_MASK : 0) | 0x2;
 }
 
-void x86_set_eflags(CPUX86State *env, uint32_t value, uint32_t mask)
+/* Writes the bits of value selected by mask; returns the EFLAGS before. */
+static uint32_t write_eflags(CPUX86State *env, uint32_t value, uint32_t mask)
 {
     uint32_t old = x86_get_eflags(env);
     uint32_t v = (old & ~mask) | (value & mask);
-    if ((v & ~old) & IF_MASK) env->exit_request = 1; /* pending interrupts may now be taken */
+    /* Pending interrupts may now be taken (one raised later leaves the chain of blocks itself). */
+    if (((v & ~old) & IF_MASK) && (env->interrupt_request & INT_REQ_HARD)) env->exit_request = 1;
     env->cc_src = v & CC_MASK;
     env->cc_op = CC_OP_EFLAGS;
     env->df = (v & DF_MASK) ? -1 : 1;
     /* Reserved bits: 1 is always set; 3, 5, 15 and 22-31 are always clear. */
     env->eflags = (v & ~(CC_MASK | DF_MASK) & 0x003f7fd5u) | 0x2;
+    return old;
+}
+
+void x86_set_eflags(CPUX86State *env, uint32_t value, uint32_t mask)
+{
+    write_eflags(env, value, mask);
     x86_update_hflags(env);
+}
+
+void x86_set_eflags_only(CPUX86State *env, uint32_t value, uint32_t mask)
+{
+    uint32_t old = write_eflags(env, value, mask);
+    if ((old ^ env->eflags) & (TF_MASK | AC_MASK | VM_MASK)) x86_update_hflags(env);
 }
 
 /* CF alone, for INC/DEC/ADC/SBB after a block boundary (cheaper than all flags). */

@@ -37,6 +37,9 @@ uint32_t x86_cc_eflags(CPUX86State *env); /* CC_MASK bits */
 uint32_t x86_get_eflags(CPUX86State *env); /* full architectural EFLAGS */
 /* Writes EFLAGS: only the bits in mask change (arith bits and DF go to the lazy state). */
 void x86_set_eflags(CPUX86State *env, uint32_t value, uint32_t mask);
+/* The same for writes that change nothing else the mode flags depend on (CPL, segments,
+ * control registers): POPF. The mode flags are recomputed only if TF, AC or VM changed. */
+void x86_set_eflags_only(CPUX86State *env, uint32_t value, uint32_t mask);
 
 /* Exceptions: all unwind to the run loop with the guest state of the faulting instruction. */
 _Noreturn void x86_raise_exception(CPUX86State *env, int vector);
@@ -62,6 +65,9 @@ void x86_deliver_pending_exception(CPUX86State *env);
 
 /* Mode bits and segment caches (seg.c). */
 void x86_update_hflags(CPUX86State *env);
+/* The same from a helper after which its block ends with a lookup of the next block (which
+ * compares the new flags): a change needs no return to the run loop. */
+void x86_update_hflags_at_exit(CPUX86State *env);
 void x86_load_seg_cache(CPUX86State *env, int seg, uint16_t sel, uint32_t base, uint32_t limit,
                         uint32_t flags);
 void x86_set_cpl(CPUX86State *env, int cpl);

@@ -45,7 +45,8 @@ static bool seg_flat(const CPUX86State *env, int seg)
            b->whi == 0xffffffffu;
 }
 
-void x86_update_hflags(CPUX86State *env)
+/* Recomputes env->hflags; true if they changed. */
+static bool compute_hflags(CPUX86State *env)
 {
     uint32_t hf = env->hflags & HF_CPL_MASK;
     bool pe = env->cr[0] & CR0_PE, vm = pe && (env->eflags & VM_MASK);
@@ -64,10 +65,19 @@ void x86_update_hflags(CPUX86State *env)
     if (env->cr[0] & CR0_EM) hf |= HF_EM;
     if (env->cr[0] & CR0_MP) hf |= HF_MP;
     if (env->cr[4] & CR4_OSFXSR) hf |= HF_OSFXSR;
-    if (hf != env->hflags) {
-        env->hflags = hf;
-        env->exit_request = 1;
-    }
+    if (hf == env->hflags) return false;
+    env->hflags = hf;
+    return true;
+}
+
+void x86_update_hflags(CPUX86State *env)
+{
+    if (compute_hflags(env)) env->exit_request = 1;
+}
+
+void x86_update_hflags_at_exit(CPUX86State *env)
+{
+    compute_hflags(env);
 }
 
 void x86_set_cpl(CPUX86State *env, int cpl)

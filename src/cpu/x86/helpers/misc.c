@@ -359,7 +359,7 @@ static uint32_t hlp_popf_fn(void *opaque, uint32_t value, uint32_t size, uint32_
         if (cpl <= iopl) mask |= IF_MASK;
     }
     if (size == 2) mask &= 0xffff;
-    x86_set_eflags(env, value, mask);
+    x86_set_eflags_only(env, value, mask);
     return 0;
 }
 
@@ -385,7 +385,9 @@ static uint32_t hlp_sti_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
     }
     if (!(env->eflags & IF_MASK)) {
         env->inhibit_irq = true;
-        env->exit_request = 1; /* a pending interrupt is taken after the next instruction */
+        /* A pending interrupt is taken after the next instruction; one raised later leaves the
+         * chain of blocks itself. */
+        if (env->interrupt_request & INT_REQ_HARD) env->exit_request = 1;
     }
     env->eflags |= IF_MASK;
     return 0;
@@ -398,6 +400,9 @@ static uint32_t hlp_hlt_fn(void *opaque, uint32_t next_eip, uint32_t b, uint32_t
     env->halted = true;
     env->eip = next_eip;
     env->exit_request = 1;
+    /* HLT is the instruction after an STI or MOV SS: their interrupt shadow ends with it
+     * (STI; HLT waits for an interrupt that may come right away). */
+    env->inhibit_irq = false;
     return 0;
 }
 

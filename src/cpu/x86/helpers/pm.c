@@ -115,6 +115,12 @@ void x86_load_seg(CPUX86State *env, int seg, uint16_t sel)
         if (!desc_present(d)) x86_raise_exception_err(env, EXCP_NP, sel & 0xfffc);
     }
     set_accessed(env, sel, &d);
+    /* Reloading what the register holds (the data segments on each kernel entry and exit)
+     * changes neither its bounds nor the mode flags. */
+    const SegCache *s = &env->segs[seg];
+    if (seg != R_CS && s->sel == sel && s->base == desc_base(d) && s->limit == desc_limit(d) &&
+        s->flags == desc_flags(d))
+        return;
     load_cache_from_desc(env, seg, sel, d);
     if (seg_affects_hflags(seg)) x86_update_hflags(env);
 }
@@ -827,7 +833,7 @@ static uint32_t hlp_sysenter_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c
     if (!(env->cr[0] & CR0_PE) || (env->sysenter_cs & 0xfffc) == 0)
         x86_raise_exception_err(env, EXCP_GP, 0);
     bool from_vm86 = env->eflags & VM_MASK;
-    x86_set_eflags(env, 0, VM_MASK | IF_MASK | RF_MASK);
+    x86_set_eflags_only(env, 0, VM_MASK | IF_MASK | RF_MASK);
     x86_set_cpl(env, 0);
     uint16_t cs = env->sysenter_cs & 0xfffc;
     x86_load_seg_cache(env, R_CS, cs, 0, 0xffffffffu,
@@ -843,7 +849,7 @@ static uint32_t hlp_sysenter_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c
     if (from_vm86)
         x86_refresh_segments(env);
     else
-        x86_update_hflags(env);
+        x86_update_hflags_at_exit(env);
     return 0;
 }
 
@@ -862,7 +868,8 @@ static uint32_t hlp_sysexit_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
                            DESC_A_MASK | (3u << DESC_DPL_SHIFT));
     env->regs[R_ESP] = env->regs[R_ECX];
     env->eip = env->regs[R_EDX];
-    x86_update_hflags(env); /* at CPL 0, so not in virtual-8086 mode: no other bounds change */
+    /* At CPL 0, so not in virtual-8086 mode: no other bounds change. */
+    x86_update_hflags_at_exit(env);
     return 0;
 }
 
