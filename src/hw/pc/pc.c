@@ -13,6 +13,7 @@
 #include "core/memory.h"
 #include "cpu/x86/cpu.h"
 #include "host/poll.h"
+#include "host/ram.h"
 #include "hw/char/uart16550.h"
 #include "hw/display/vga_text.h"
 #include "hw/input/i8042.h"
@@ -422,7 +423,7 @@ Machine *pc_new(const PcConfig *cfg, char *err, size_t errlen)
     if (!pc_open_chardev(m, "-debugcon", cfg->debugcon, false, &debugcon, err, errlen)) goto fail;
     if (!debugcon) m->cfg.debugcon = NULL;
 
-    m->ram = calloc(1, cfg->ram_size);
+    m->ram = host_ram_alloc(cfg->ram_size);
     if (!m->ram) {
         snprintf(err, errlen, "cannot allocate %llu MiB of guest RAM",
                  (unsigned long long)(cfg->ram_size >> 20));
@@ -484,7 +485,7 @@ void pc_free(Machine *m)
     if (m->poller_ok) poller_destroy(&m->poller);
     as_destroy(&m->mem);
     as_destroy(&m->io);
-    free(m->ram);
+    host_ram_free(m->ram, m->cfg.ram_size);
     if (m->boot_open) boot_close(&m->boot);
     free(m);
 }
