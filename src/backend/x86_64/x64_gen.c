@@ -931,6 +931,20 @@ static void rel_update(Gen *g, const IrOp *op)
     if (def && op->d) g->rel_epoch[op->d] = 0;
 }
 
+/* Compares the page of byte a + last with the tag of the TLB entry at offset RCX (uses RAX). */
+static void emit_tag_cmp(Gen *g, Loc a, int32_t last, unsigned mmu, size_t tag_field)
+{
+    X64Buf *B = &g->b;
+    if (a.kind == L_REG && last) {
+        x64_lea(B, false, X_RAX, x64_mem(a.reg, last));
+    } else {
+        emit_load(g, X_RAX, a);
+        if (last) x64_alu_ri(B, false, ALU_ADD, X_RAX, last);
+    }
+    x64_alu_ri(B, false, ALU_AND, X_RAX, (int32_t)PAGE_MASK);
+    x64_alu_rm(B, false, ALU_CMP, X_RAX, x64_mem_idx(JIT_ENV, X_RCX, 0, tlb_disp(mmu, tag_field)));
+}
+
 /* RCX may still hold the entry offset for the previous access's address variable (a store back
  * to the address just loaded from): then only the tag compare is repeated. Or the previous
  * access was at a known distance below or above this one (stack pushes and pops, fields of
@@ -966,15 +980,7 @@ static size_t emit_tlb_check(Gen *g, IrVar av, Loc a, unsigned size, unsigned mm
             kept = false;
     }
     if (!kept) emit_tlb_index(g, a);
-    /* Page of the compared byte. */
-    if (a.kind == L_REG && last) {
-        x64_lea(B, false, X_RAX, x64_mem(a.reg, last));
-    } else {
-        emit_load(g, X_RAX, a);
-        if (last) x64_alu_ri(B, false, ALU_ADD, X_RAX, last);
-    }
-    x64_alu_ri(B, false, ALU_AND, X_RAX, (int32_t)PAGE_MASK);
-    x64_alu_rm(B, false, ALU_CMP, X_RAX, x64_mem_idx(JIT_ENV, X_RCX, 0, tlb_disp(mmu, tag_field)));
+    emit_tag_cmp(g, a, last, mmu, tag_field);
     return x64_jcc32(B, CC_NE);
 }
 
@@ -1136,12 +1142,7 @@ static void emit_cold(Gen *g, Cold *c)
     if (c->recheck) {
         /* The access is not in the previous one's page: the check with its own entry. */
         emit_tlb_index(g, c->a);
-        if (c->size > 1)
-            x64_lea(B, false, X_RAX, x64_mem(c->a.reg, c->size - 1));
-        else
-            x64_mov_rr(B, false, X_RAX, c->a.reg);
-        x64_alu_ri(B, false, ALU_AND, X_RAX, (int32_t)PAGE_MASK);
-        x64_alu_rm(B, false, ALU_CMP, X_RAX, x64_mem_idx(JIT_ENV, X_RCX, 0, tlb_disp(c->mmu, c->tag)));
+        emit_tag_cmp(g, c->a, c->size - 1, c->mmu, c->tag);
         x64_patch_rel32(B, x64_jcc32(B, CC_E), c->hit);
     }
     if (c->kind != COLD_CC && c->kind != COLD_CC_C && c->kind != COLD_X87)
