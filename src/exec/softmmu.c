@@ -17,7 +17,6 @@ static bool tag_matches(uint32_t tag, uint32_t page)
     return tag != TLB_INVALID_TAG && (tag & PAGE_MASK) == page;
 }
 
-/* Entry for addr valid for the access, filling it (or faulting) if needed. */
 /* The entry for addr if the TLB or its victim table has it (swapped into the main table). */
 static TlbEntry *tlb_entry_cached(CPUX86State *env, uint32_t addr, int access, unsigned mmu)
 {
@@ -37,6 +36,7 @@ static TlbEntry *tlb_entry_cached(CPUX86State *env, uint32_t addr, int access, u
     return NULL;
 }
 
+/* Entry for addr valid for the access, filling it (or faulting) if needed. */
 static TlbEntry *tlb_entry_for(CPUX86State *env, uint32_t addr, int access, unsigned mmu)
 {
     TlbEntry *e = tlb_entry_cached(env, addr, access, mmu);

@@ -313,8 +313,8 @@ static bool interp_gen(TbCache *c, TranslationBlock *tb, const IrBlock *ir)
         const IrOp *op = &ir->ops[i];
         if (op->opc == IR_INSN_START && L.ninsns >= tb->icount) continue;
         if (op->opc == IR_MOV && i + 1 < ir->nops && ir->ops[i + 1].opc == IR_GOTO_TB &&
-            !(ir->ops[i + 1].imm & IR_GOTO_TB_XPAGE) && ir_is_global(ir, op->d) && ir->vars[op->d].slot == X86_SLOT(eip) &&
-            ir_is_const(ir, op->a)) {
+            !(ir->ops[i + 1].imm & IR_GOTO_TB_XPAGE) && ir_is_global(ir, op->d) &&
+            ir->vars[op->d].slot == X86_SLOT(eip) && ir_is_const(ir, op->a)) {
             L.has_pending_eip = true;
             L.pending_eip = ir_const_value(ir, op->a);
             continue;

@@ -41,6 +41,19 @@ static void load_pinned(X64Buf *b, int from, int to)
         x64_mov_rm(b, false, jit_pinned[i], envm(4 * i));
 }
 
+/* Pushes n registers; pop_regs takes them back in reverse order. */
+static void push_regs(X64Buf *b, const int8_t *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x64_push(b, r[i]);
+}
+
+static void pop_regs(X64Buf *b, const int8_t *r, size_t n)
+{
+    while (n--)
+        x64_pop(b, r[n]);
+}
+
 static void call_abs(X64Buf *b, const void *fn)
 {
     x64_mov_ri64(b, X_RAX, (uintptr_t)fn);
@@ -53,8 +66,7 @@ static size_t build_mem_stub(X64Buf *b, bool store, unsigned size, unsigned mmu)
 {
     size_t at = b->pos;
     store_pinned(b, 0, JIT_NPINNED);
-    for (int k = 0; k < JIT_NTEMPREGS; k++)
-        x64_push(b, jit_tempregs[k]);
+    push_regs(b, jit_tempregs, JIT_NTEMPREGS);
     x64_alu_ri(b, true, ALU_SUB, X_RSP, 8);
     x64_mov_rr(b, true, X_RDI, JIT_ENV);
     x64_mov_rr(b, false, X_RSI, X_RAX);
@@ -69,8 +81,7 @@ static size_t build_mem_stub(X64Buf *b, bool store, unsigned size, unsigned mmu)
         call_abs(b, (const void *)softmmu_ld);
     }
     x64_alu_ri(b, true, ALU_ADD, X_RSP, 8);
-    for (int k = JIT_NTEMPREGS - 1; k >= 0; k--)
-        x64_pop(b, jit_tempregs[k]);
+    pop_regs(b, jit_tempregs, JIT_NTEMPREGS);
     load_pinned(b, JIT_NCALLEE_PINNED, JIT_NPINNED);
     x64_ret(b);
     return at;
@@ -83,8 +94,7 @@ static void build_stubs(JitState *j)
     /* enter(env, body): save the C callee-saved registers, keep the stack 16-byte aligned at
      * calls from generated code, load the guest registers. */
     size_t enter = b->pos;
-    for (size_t i = 0; i < ARRAY_SIZE(callee_saved); i++)
-        x64_push(b, callee_saved[i]);
+    push_regs(b, callee_saved, ARRAY_SIZE(callee_saved));
     x64_alu_ri(b, true, ALU_SUB, X_RSP, 8);
     x64_mov_rr(b, true, JIT_ENV, X_RDI);
     load_pinned(b, 0, JIT_NPINNED);
@@ -95,8 +105,7 @@ static void build_stubs(JitState *j)
     j->exit_stub = b->pos;
     store_pinned(b, 0, JIT_NPINNED);
     x64_alu_ri(b, true, ALU_ADD, X_RSP, 8);
-    for (int i = (int)ARRAY_SIZE(callee_saved) - 1; i >= 0; i--)
-        x64_pop(b, callee_saved[i]);
+    pop_regs(b, callee_saved, ARRAY_SIZE(callee_saved));
     x64_ret(b);
 
     /* lookup, called with RSI = the block leaving: the interpreter's exit_lookup. Returns in
@@ -136,12 +145,10 @@ static void build_stubs(JitState *j)
      * taken by another block). Ask C without leaving the chain; the caller-saved guest
      * registers and RSI are kept (five pushes: the C call sees a 16-byte aligned stack). */
     static const int8_t lookup_kept[] = {X_R8, X_R9, X_R10, X_RSI, X_R11};
-    for (size_t i = 0; i < ARRAY_SIZE(lookup_kept); i++)
-        x64_push(b, lookup_kept[i]);
+    push_regs(b, lookup_kept, ARRAY_SIZE(lookup_kept));
     x64_mov_rr(b, true, X_RDI, JIT_ENV);
     call_abs(b, (const void *)x86_tb_find_cached);
-    for (int i = (int)ARRAY_SIZE(lookup_kept) - 1; i >= 0; i--)
-        x64_pop(b, lookup_kept[i]);
+    pop_regs(b, lookup_kept, ARRAY_SIZE(lookup_kept));
     x64_test_rr(b, true, X_RAX, X_RAX);
     size_t none = x64_jcc8(b, CC_E);
     x64_mov_rm(b, true, X_RAX,
@@ -169,27 +176,23 @@ static void build_stubs(JitState *j)
     for (int k = 0; k < 2; k++) {
         x64_align(b, 16, 0);
         j->cc_stub[k] = b->pos;
-        for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
-            x64_push(b, kept[i]);
+        push_regs(b, kept, ARRAY_SIZE(kept));
         x64_mov_rr(b, false, X_RDI, X_RAX);
         x64_mov_rm(b, false, X_RSI, envm(ENV_OFF(cc_dst)));
         x64_mov_rm(b, false, X_RDX, envm(ENV_OFF(cc_src)));
         x64_mov_rm(b, false, X_RCX, envm(ENV_OFF(cc_src2)));
         call_abs(b, k ? (const void *)x86_cc_compute_cf : (const void *)x86_cc_compute);
-        for (int i = (int)ARRAY_SIZE(kept) - 1; i >= 0; i--)
-            x64_pop(b, kept[i]);
+        pop_regs(b, kept, ARRAY_SIZE(kept));
         x64_ret(b);
     }
     /* The x87 state to the host FPU: like the lazy-flags stubs, no guest register goes to env
      * (the function looks only at env->fpu). */
     x64_align(b, 16, 0);
     j->x87_stub = b->pos;
-    for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
-        x64_push(b, kept[i]);
+    push_regs(b, kept, ARRAY_SIZE(kept));
     x64_mov_rr(b, true, X_RDI, JIT_ENV);
     call_abs(b, (const void *)x86_fpu_acquire);
-    for (int i = (int)ARRAY_SIZE(kept) - 1; i >= 0; i--)
-        x64_pop(b, kept[i]);
+    pop_regs(b, kept, ARRAY_SIZE(kept));
     x64_ret(b);
     /* Dynamic lazy-flags op: bounds check, then a jump table of the routines jit_emit_cc makes
      * for each constant op (returning to the caller of the dispatcher). */

@@ -894,17 +894,15 @@ static bool rel_get(Gen *g, IrVar v, uint32_t *root, uint32_t *off)
     return true;
 }
 
-/* Keeps the address arithmetic of op (moves, adding or subtracting constants) in rel_*. */
-static void rel_update(Gen *g, const IrOp *op)
+/* Keeps the address arithmetic of op (moves, adding or subtracting constants) in rel_*; def:
+ * op writes op->d (ir_op_uses). */
+static void rel_update(Gen *g, const IrOp *op, bool def)
 {
     const IrBlock *ir = g->ir;
     uint32_t root, off;
     switch (op->opc) {
     case IR_LABEL:
-    case IR_CALL:
-        g->epoch++;
-        g->tlb_root = 0;
-        return;
+    case IR_CALL: g->epoch++; return;
     case IR_MOV:
         if (rel_get(g, op->a, &root, &off)) {
             if (op->d == op->a) return;
@@ -924,10 +922,6 @@ static void rel_update(Gen *g, const IrOp *op)
     }
     default: break;
     }
-    IrVar in[3];
-    int nin;
-    bool def;
-    ir_op_uses(op, in, &nin, &def);
     if (def && op->d) g->rel_epoch[op->d] = 0;
 }
 
@@ -1498,6 +1492,18 @@ static void emit_cmp_env_i32(X64Buf *B, int32_t disp, uint32_t imm)
     x64_u32(B, imm);
 }
 
+/* Leaves to the run loop from exit slot `slot` (-1: not a chainable exit). */
+static void emit_exit(Gen *g, int slot)
+{
+    X64Buf *B = &g->b;
+    x64_mov_ri64(B, X_RAX, (uintptr_t)g->tb);
+    if (slot < 0)
+        x64_mov_ri64(B, X_RDX, (uint64_t)-1);
+    else
+        x64_mov_ri32(B, X_RDX, (uint32_t)slot);
+    x64_patch_rel32(B, x64_jmp32(B), g->j->exit_stub);
+}
+
 static void gen_exit_lookup(Gen *g)
 {
     X64Buf *B = &g->b;
@@ -1533,9 +1539,7 @@ static void gen_goto_xpage(Gen *g, unsigned slot)
     x64_patch_rel32(B, at, B->pos);
     x64_patch_rel32(B, to, B->pos);
     x64_mov_mi(B, 4, envm(ENV_OFF(eip)), (int32_t)target);
-    x64_mov_ri64(B, X_RAX, (uintptr_t)tb);
-    x64_mov_ri32(B, X_RDX, slot);
-    x64_patch_rel32(B, x64_jmp32(B), g->j->exit_stub);
+    emit_exit(g, (int)slot);
     x64_patch_rel32(B, miss1, B->pos);
     x64_patch_rel32(B, miss2, B->pos);
     x64_mov_mi(B, 4, envm(ENV_OFF(eip)), (int32_t)target);
@@ -1565,9 +1569,7 @@ static void gen_goto_tb(Gen *g, const IrOp *op)
         x64_mov_mi(B, 4, envm(ENV_OFF(eip)), (int32_t)g->pending_eip);
         g->has_pending_eip = false;
     }
-    x64_mov_ri64(B, X_RAX, (uintptr_t)g->tb);
-    x64_mov_ri32(B, X_RDX, slot);
-    x64_patch_rel32(B, x64_jmp32(B), g->j->exit_stub);
+    emit_exit(g, (int)slot);
 }
 
 static void gen_op(Gen *g, const IrOp *op, int pos)
@@ -1618,11 +1620,7 @@ static void gen_op(Gen *g, const IrOp *op, int pos)
     case IR_CALL: gen_call(g, op, pos); break;
     case IR_GOTO_TB: gen_goto_tb(g, op); break;
     case IR_EXIT_LOOKUP: gen_exit_lookup(g); break;
-    case IR_EXIT:
-        x64_mov_ri64(B, X_RAX, (uintptr_t)g->tb);
-        x64_mov_ri64(B, X_RDX, (uint64_t)-1);
-        x64_patch_rel32(B, x64_jmp32(B), g->j->exit_stub);
-        break;
+    case IR_EXIT: emit_exit(g, -1); break;
     default: abort(); /* every IR opcode is handled above */
     }
 }
@@ -1724,28 +1722,31 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
         if (is_eip_const_mov(ir, op) && i + 1 < ir->nops && ir->ops[i + 1].opc == IR_GOTO_TB) {
             g.has_pending_eip = true;
             g.pending_eip = ir_const_value(ir, op->a);
-            rel_update(&g, op);
+            rel_update(&g, op, true);
             continue;
         }
-        bool keep = keeps_tlb_index(op) && !(op->d && op->d == g.tlb_var);
         /* Host flags survive only moves (and ops without code) that leave their variable. */
         bool keep_flags = (op->opc == IR_MOV && op->d != g.flags_var) || op->opc == IR_NOP ||
                           op->opc == IR_DISCARD;
         g.flags_set = false;
         gen_op(&g, op, i);
-        rel_update(&g, op);
         if (!g.flags_set && !keep_flags) g.flags_var = 0;
-        /* A write to a guest register makes its env copy stale; so may any path joining here. */
         IrVar in[3];
         int nin;
         bool def;
         ir_op_uses(op, in, &nin, &def);
+        rel_update(&g, op, def);
+        /* A write to a guest register makes its env copy stale; so may any path joining here. */
         if (op->opc == IR_LABEL)
             g.pinned_clean = 0;
         else if (def && ir_is_global(ir, op->d) && ir->vars[op->d].slot < JIT_NPINNED)
             g.pinned_clean &= (uint8_t) ~(1u << ir->vars[op->d].slot);
-        if (!keep && op->opc != IR_LD && op->opc != IR_ST) g.tlb_var = 0;
-        if (!keeps_tlb_index(op) && op->opc != IR_LD && op->opc != IR_ST) g.tlb_root = 0;
+        /* RCX survives the ops that keep it and the accesses, which set it themselves; the
+         * variable it belongs to also ends when written. */
+        if (!keeps_tlb_index(op) && op->opc != IR_LD && op->opc != IR_ST)
+            g.tlb_var = g.tlb_root = 0;
+        else if (op->d && op->d == g.tlb_var && op->opc != IR_LD && op->opc != IR_ST)
+            g.tlb_var = 0;
     }
     x64_byte(B, 0xcc); /* the last op is an exit: never reached */
     for (int k = 0; k < g.ncold && !x64_full(B); k++)
@@ -1755,9 +1756,7 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
     x64_alu_mi(B, 4, ALU_ADD, envm(ENV_OFF(budget)), tb->icount);
     x64_patch_rel32(B, fail1, B->pos);
     x64_mov_mi(B, 4, envm(ENV_OFF(eip)), (int32_t)tb->pc);
-    x64_mov_ri64(B, X_RAX, (uintptr_t)tb);
-    x64_mov_ri64(B, X_RDX, (uint64_t)-1);
-    x64_patch_rel32(B, x64_jmp32(B), j->exit_stub);
+    emit_exit(&g, -1);
     for (int k = 0; k < g.nfix; k++)
         x64_patch_rel32(B, g.fix[k].at, g.label_off[g.fix[k].label]);
 

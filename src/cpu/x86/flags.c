@@ -98,13 +98,18 @@ uint32_t x86_get_eflags(CPUX86State *env)
            (env->df < 0 ? DF_MASK : 0) | 0x2;
 }
 
+void x86_note_if_set(CPUX86State *env)
+{
+    /* One raised later leaves the chain of blocks itself (x86_cpu_set_irq). */
+    if (env->interrupt_request & INT_REQ_HARD) env->exit_request = 1;
+}
+
 /* Writes the bits of value selected by mask; returns the EFLAGS before. */
 static uint32_t write_eflags(CPUX86State *env, uint32_t value, uint32_t mask)
 {
     uint32_t old = x86_get_eflags(env);
     uint32_t v = (old & ~mask) | (value & mask);
-    /* Pending interrupts may now be taken (one raised later leaves the chain of blocks itself). */
-    if (((v & ~old) & IF_MASK) && (env->interrupt_request & INT_REQ_HARD)) env->exit_request = 1;
+    if ((v & ~old) & IF_MASK) x86_note_if_set(env);
     env->cc_src = v & CC_MASK;
     env->cc_op = CC_OP_EFLAGS;
     env->df = (v & DF_MASK) ? -1 : 1;

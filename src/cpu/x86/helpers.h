@@ -37,8 +37,11 @@ uint32_t x86_cc_eflags(CPUX86State *env); /* CC_MASK bits */
 uint32_t x86_get_eflags(CPUX86State *env); /* full architectural EFLAGS */
 /* Writes EFLAGS: only the bits in mask change (arith bits and DF go to the lazy state). */
 void x86_set_eflags(CPUX86State *env, uint32_t value, uint32_t mask);
-/* The same for writes that change nothing else the mode flags depend on (CPL, segments,
- * control registers): POPF. The mode flags are recomputed only if TF, AC or VM changed. */
+/* EFLAGS.IF went from 0 to 1: an interrupt pending now may be taken (the run loop takes it). */
+void x86_note_if_set(CPUX86State *env);
+/* x86_set_eflags for writes that change nothing else the mode flags depend on (CPL,
+ * segments, control registers): POPF. The mode flags are recomputed only if TF, AC or VM
+ * changed. */
 void x86_set_eflags_only(CPUX86State *env, uint32_t value, uint32_t mask);
 
 /* Exceptions: all unwind to the run loop with the guest state of the faulting instruction. */

@@ -384,10 +384,8 @@ static uint32_t hlp_sti_fn(void *opaque, uint32_t a, uint32_t b, uint32_t c)
         if (cpl > iopl) x86_raise_exception_err(env, EXCP_GP, 0);
     }
     if (!(env->eflags & IF_MASK)) {
-        env->inhibit_irq = true;
-        /* A pending interrupt is taken after the next instruction; one raised later leaves the
-         * chain of blocks itself. */
-        if (env->interrupt_request & INT_REQ_HARD) env->exit_request = 1;
+        env->inhibit_irq = true; /* a pending interrupt is taken after the next instruction */
+        x86_note_if_set(env);
     }
     env->eflags |= IF_MASK;
     return 0;
