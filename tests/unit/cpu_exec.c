@@ -90,6 +90,34 @@ static void rig_paging(Rig *r, uint32_t pd)
     softmmu_flush(r->env);
 }
 
+/* Address space `as` (0, 1, ...): a page directory at 0x300000 + 0x2000 * as whose first table
+ * maps the low 4 MiB identically (present, writable, user); returns that table for the test to
+ * change. rig_paging(r, 0x300000 + 0x2000 * as) switches to it. */
+static uint32_t *rig_space(Rig *r, int as)
+{
+    uint32_t *pd = (uint32_t *)(r->ram + 0x300000 + 0x2000 * as);
+    uint32_t *pt = (uint32_t *)(r->ram + 0x301000 + 0x2000 * as);
+    pd[0] = (0x301000 + 0x2000 * as) | 7;
+    for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7;
+    return pt;
+}
+
+/* IDT at 0x5000 with vector -> handler (32-bit interrupt gate, selector 0x08), and a GDT at
+ * 0x6000 with flat code at 0x08 and data at 0x10 for the handler. */
+static void rig_gate(Rig *r, int vector, uint32_t handler)
+{
+    uint8_t *g = r->ram + 0x5000 + 8 * vector;
+    g[0] = handler & 0xff, g[1] = handler >> 8 & 0xff, g[2] = 0x08, g[3] = 0;
+    g[4] = 0, g[5] = 0x8e, g[6] = handler >> 16 & 0xff, g[7] = handler >> 24;
+    r->env->idt.base = 0x5000;
+    r->env->idt.limit = 0x7ff;
+    static const uint8_t gdt[24] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0x9a, 0xcf, 0,
+                                    0xff, 0xff, 0, 0, 0, 0x92, 0xcf, 0};
+    memcpy(r->ram + 0x6000, gdt, sizeof gdt);
+    r->env->gdt.base = 0x6000;
+    r->env->gdt.limit = 23;
+}
+
 TEST(mov_add_hlt)
 {
     Rig r;
@@ -156,18 +184,7 @@ TEST(divide_error_fault)
 {
     Rig r;
     rig_init(&r);
-    /* IDT at 0x5000 with vector 0 -> handler at 0x1100 (32-bit interrupt gate, sel 0x08). */
-    uint8_t *g = r.ram + 0x5000;
-    uint32_t h = 0x1100;
-    g[0] = h & 0xff, g[1] = h >> 8, g[2] = 0x08, g[3] = 0, g[4] = 0, g[5] = 0x8e, g[6] = 0, g[7] = 0;
-    r.env->idt.base = 0x5000;
-    r.env->idt.limit = 0x7ff;
-    /* GDT with code at 0x08 and data at 0x10 for the IRET-less handler. */
-    uint8_t gdt[24] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0x9a, 0xcf, 0,
-                       0xff, 0xff, 0, 0, 0, 0x92, 0xcf, 0};
-    memcpy(r.ram + 0x6000, gdt, sizeof gdt);
-    r.env->gdt.base = 0x6000;
-    r.env->gdt.limit = 23;
+    rig_gate(&r, 0, 0x1100); /* #DE -> 0x1100 */
     hex("8b0424 f4", r.ram + 0x1100); /* handler: mov eax,[esp]; hlt */
     /* mov ebx, 0x77; xor ecx,ecx; mov eax,1; cdq; div ecx; hlt */
     run(&r, "bb77000000 31c9 b801000000 99 f7f1 f4");
@@ -290,9 +307,8 @@ TEST(tlb_global_entries)
     rig_init(&r);
     CPUX86State *env = r.env;
     /* Page tables at 3 MiB; the pages below are touched, those from 2 MiB on are global. */
-    uint32_t *pd = (uint32_t *)(r.ram + 0x300000), *pt = (uint32_t *)(r.ram + 0x301000);
-    pd[0] = 0x301000 | 7;
-    for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7 | (i >= 512 ? 0x100 : 0); /* G */
+    uint32_t *pt = rig_space(&r, 0);
+    for (uint32_t i = 512; i < 1024; i++) pt[i] |= 0x100; /* G */
     rig_paging(&r, 0x300000);
     for (uint32_t i = 0; i < 768; i += 2) {
         r.ram[i << 12] = (uint8_t)(i >> 1);
@@ -449,10 +465,7 @@ TEST(return_after_cr3_switch)
     /* Two address spaces over identity page tables; linear page 0x1000 is physical 0x1000 in
      * the first and 0x5000 in the second; page 0x2000 is global. */
     for (int as = 0; as < 2; as++) {
-        uint32_t *pd = (uint32_t *)(r.ram + 0x300000 + 0x2000 * as);
-        uint32_t *pt = (uint32_t *)(r.ram + 0x301000 + 0x2000 * as);
-        pd[0] = (0x301000 + 0x2000 * as) | 7;
-        for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7;
+        uint32_t *pt = rig_space(&r, as);
         pt[1] = (as ? 0x5000 : 0x1000) | 7;
         pt[2] |= 0x100; /* G */
     }
@@ -480,9 +493,7 @@ TEST(lookups_after_cr3_write_stay_in_generated_code)
 {
     Rig r;
     rig_init(&r);
-    uint32_t *pd = (uint32_t *)(r.ram + 0x300000), *pt = (uint32_t *)(r.ram + 0x301000);
-    pd[0] = 0x301000 | 7;
-    for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7;
+    rig_space(&r, 0);
     /* 1000: mov ecx, 20000; 1: call 2000; dec ecx; jnz 1b; hlt.
      * 2000: mov eax, cr3; mov cr3, eax; ret */
     hex("0f20d8 0f22d8 c3", r.ram + 0x2000);
@@ -503,23 +514,11 @@ TEST(lookup_into_unmapped_page_faults)
     CPUX86State *env = r.env;
     /* Two identity-mapped spaces; page 0x1000 is missing in the second; page 0x2000 global. */
     for (int as = 0; as < 2; as++) {
-        uint32_t *pd = (uint32_t *)(r.ram + 0x300000 + 0x2000 * as);
-        uint32_t *pt = (uint32_t *)(r.ram + 0x301000 + 0x2000 * as);
-        pd[0] = (0x301000 + 0x2000 * as) | 7;
-        for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7;
+        uint32_t *pt = rig_space(&r, as);
         pt[2] |= 0x100;
         if (as) pt[1] = 0;
     }
-    /* IDT at 0x5000: vector 14 -> 0x3000 (interrupt gate, selector 0x08); GDT at 0x6000. */
-    uint8_t *g = r.ram + 0x5000 + 14 * 8;
-    g[0] = 0x00, g[1] = 0x30, g[2] = 0x08, g[3] = 0, g[4] = 0, g[5] = 0x8e, g[6] = 0, g[7] = 0;
-    env->idt.base = 0x5000;
-    env->idt.limit = 0x7ff;
-    uint8_t gdt[24] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0x9a, 0xcf, 0,
-                       0xff, 0xff, 0, 0, 0, 0x92, 0xcf, 0};
-    memcpy(r.ram + 0x6000, gdt, sizeof gdt);
-    env->gdt.base = 0x6000;
-    env->gdt.limit = 23;
+    rig_gate(&r, 14, 0x3000); /* #PF -> 0x3000 */
     /* 3000: mov eax, cr2; mov edx, [esp] (error code); mov ebx, [esp+4] (EIP); hlt */
     hex("0f20d0 8b1424 8b5c2404 f4", r.ram + 0x3000);
     /* 2000: mov cr3, esi; ret.  1000: mov ecx, 100; 1: xor esi, esi; cmp ecx, 1; jne 2f;
@@ -545,9 +544,7 @@ TEST(stack_across_noncontiguous_pages)
     Rig r;
     rig_init(&r);
     CPUX86State *env = r.env;
-    uint32_t *pd = (uint32_t *)(r.ram + 0x300000), *pt = (uint32_t *)(r.ram + 0x301000);
-    pd[0] = 0x301000 | 7;
-    for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7;
+    uint32_t *pt = rig_space(&r, 0);
     pt[7] = 0x9000 | 7; /* linear 0x7000 -> physical 0x9000 */
     pt[8] = 0xb000 | 7; /* linear 0x8000 -> physical 0xb000 */
     env->regs[R_EAX] = 0x11111111, env->regs[R_EBX] = 0x22222222, env->regs[R_ESI] = 0x33333333;
@@ -586,13 +583,8 @@ TEST(cross_page_chain_follows_remapping)
     rig_init(&r);
     CPUX86State *env = r.env;
     /* Two identity-mapped spaces; linear page 0x2000 is physical 0x6000 in the second. */
-    for (int as = 0; as < 2; as++) {
-        uint32_t *pd = (uint32_t *)(r.ram + 0x300000 + 0x2000 * as);
-        uint32_t *pt = (uint32_t *)(r.ram + 0x301000 + 0x2000 * as);
-        pd[0] = (0x301000 + 0x2000 * as) | 7;
-        for (uint32_t i = 0; i < 1024; i++) pt[i] = i << 12 | 7;
-        if (as) pt[2] = 0x6000 | 7;
-    }
+    rig_space(&r, 0);
+    rig_space(&r, 1)[2] = 0x6000 | 7;
     /* 2000: add ebx, 1 (100 in the second space); jmp 1020 */
     hex("83c301 e918f0ffff", r.ram + 0x2000);
     hex("83c364 e918f0ffff", r.ram + 0x6000);
@@ -621,15 +613,7 @@ TEST(sti_hlt_then_interrupt)
     Rig r;
     rig_init(&r);
     CPUX86State *env = r.env;
-    uint8_t *g = r.ram + 0x5000 + 0x20 * 8; /* vector 0x20 -> 0x3000, interrupt gate */
-    g[0] = 0x00, g[1] = 0x30, g[2] = 0x08, g[3] = 0, g[4] = 0, g[5] = 0x8e, g[6] = 0, g[7] = 0;
-    env->idt.base = 0x5000;
-    env->idt.limit = 0x7ff;
-    uint8_t gdt[24] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0x9a, 0xcf, 0,
-                       0xff, 0xff, 0, 0, 0, 0x92, 0xcf, 0};
-    memcpy(r.ram + 0x6000, gdt, sizeof gdt);
-    env->gdt.base = 0x6000;
-    env->gdt.limit = 23;
+    rig_gate(&r, 0x20, 0x3000);
     env->intack = rig_intack;
     env->intack_opaque = env;
     hex("41 cf", r.ram + 0x3000); /* inc ecx; iret */
