@@ -64,4 +64,4 @@ format:
 clean:
 	rm -rf $(BUILD) $(BUILD)-san
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(UNIT_BINS:=.d)

@@ -46,7 +46,7 @@ static void hist_set_enabled(CPUX86State *env, bool on)
     /* Counting code is compiled into blocks: retranslate everything. */
     tb_flush(env->tbs);
     x86_update_hflags(env);
-    env->exit_request = 1;
+    x86_cpu_exit(env);
 }
 
 bool x86_backdoor(CPUX86State *env)

@@ -155,12 +155,13 @@ static int exec_loop(CPUX86State *env)
             return X86_EXIT_SHUTDOWN;
         }
         if (env->exit_request) {
-            env->exit_request = 0;
+            x86_cpu_exit_taken(env);
             last = NULL;
         }
         if (env->interrupt_request && handle_interrupts(env)) last = NULL;
         if (env->halted) return X86_EXIT_HALT;
-        if (env->budget <= 0) return X86_EXIT_BUDGET;
+        /* (An exit requested by the interrupt delivery just made is taken after one block.) */
+        if (x86_budget_left(env) <= 0) return X86_EXIT_BUDGET;
 
         uint64_t flushes = env->tbs->nflushes;
         TranslationBlock *tb = tb_find(env);

@@ -68,10 +68,9 @@ static uint64_t run_slices(Rig *r, const char *code, int32_t slice)
     hex(code, r->ram + 0x1000);
     CPUX86State *env = r->env;
     for (int i = 0; i < 1000 && !env->halted; i++) {
-        env->slice_budget = env->budget = slice;
+        x86_cpu_start_slice(env, slice);
         x86_cpu_exec(env);
-        env->icount += env->slice_budget - env->budget;
-        env->slice_budget = env->budget = 0;
+        x86_cpu_end_slice(env);
     }
     return env->icount;
 }
@@ -624,9 +623,65 @@ TEST(sti_hlt_then_interrupt)
         CHECK(env->halted);
         CHECK_EQ(env->eip, 0x1002);
         x86_cpu_set_irq(env, 0, 1);
-        env->slice_budget = env->budget = 100000;
+        x86_cpu_start_slice(env, 100000);
         x86_cpu_exec(env);
         CHECK_EQ(env->regs[R_ECX], n);
     }
+    rig_free(&r);
+}
+
+/* A port whose writes ask the CPU to leave translated code, as an interrupt controller does. */
+typedef struct ExitPort {
+    CPUX86State *env;
+    int writes;
+    uint64_t icount_at[4];
+} ExitPort;
+
+static uint32_t exit_port_read(void *opaque, uint64_t offset, unsigned size) { return 0; }
+
+static void exit_port_write(void *opaque, uint64_t offset, uint32_t value, unsigned size)
+{
+    ExitPort *p = opaque;
+    x86_cpu_exit(p->env);
+    if (p->writes < 4) p->icount_at[p->writes] = x86_cpu_icount(p->env);
+    p->writes++;
+}
+
+static const MemOps exit_port_ops = {exit_port_read, exit_port_write, 1, 4};
+
+/* An exit requested from inside a block (it lowers the budget that the chain entries check)
+ * is taken at the next block boundary, and the instruction count stays exact throughout:
+ * while the request is pending, when the slice ends with it pending, and after it. */
+TEST(exit_requests_keep_the_count)
+{
+    Rig r;
+    rig_init(&r);
+    CPUX86State *env = r.env;
+    ExitPort port = {env, 0, {0}};
+    as_add_mmio(&r.io, "exit", 0x80, 1, &exit_port_ops, &port);
+    /* 1000: mov ecx, 50; 1: out 0x80, al; inc eax; dec ecx; jnz 1b; hlt */
+    uint64_t n = run(&r, "b932000000 e680 40 49 75fa f4");
+    CHECK_EQ(port.writes, 50);
+    CHECK_EQ(env->regs[R_EAX], 50);
+    CHECK_EQ(n, 1 + 4 * 50 + 1);
+    /* The first OUT is the second instruction, the next ones four apart; an OUT ends its block
+     * and is counted in it. */
+    CHECK_EQ(port.icount_at[0], 2);
+    CHECK_EQ(port.icount_at[1], 6);
+    CHECK_EQ(port.icount_at[3], 14);
+    /* A request made between slices: the next slice starts by taking it, with its whole
+     * budget. */
+    env->halted = false;
+    env->eip = 0x1000;
+    x86_cpu_exit(env);
+    x86_cpu_start_slice(env, 3);
+    CHECK_EQ(x86_budget_left(env), 3);
+    x86_cpu_exec(env);
+    uint64_t done = x86_cpu_end_slice(env);
+    /* Whole blocks run: the first one, mov/out/inc/dec/jnz, or fewer if OUT ends it. */
+    CHECK(done >= 3 && done <= 5);
+    CHECK_EQ(port.writes, 51);
+    CHECK(!env->exit_request);
+    CHECK_EQ(env->icount, n + done);
     rig_free(&r);
 }

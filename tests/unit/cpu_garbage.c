@@ -51,10 +51,9 @@ static int run_one(bool protected_mode, bool jit)
     }
     int slices = 0;
     for (; slices < 20; slices++) {
-        env->slice_budget = env->budget = 500;
+        x86_cpu_start_slice(env, 500);
         int r = x86_cpu_exec(env);
-        env->icount += (uint64_t)(int64_t)(env->slice_budget - env->budget);
-        env->slice_budget = env->budget = 0;
+        x86_cpu_end_slice(env);
         if (r == X86_EXIT_SHUTDOWN) {
             /* Triple fault: restart somewhere else, as a board would. */
             x86_cpu_reset(env);

@@ -53,7 +53,7 @@ static void exit_write(void *opaque, uint64_t off, uint32_t v, unsigned size)
 {
     Side *s = opaque;
     s->exit_status = (int)((v << 1) | 1) & 0xff;
-    s->env->exit_request = 1;
+    x86_cpu_exit(s->env);
 }
 
 static const MemOps debugcon_ops = {port_read, debugcon_write, 1, 1};
@@ -99,10 +99,9 @@ static void side_free(Side *s)
 static int side_slice(Side *s, int32_t budget)
 {
     CPUX86State *env = s->env;
-    env->slice_budget = env->budget = budget;
+    x86_cpu_start_slice(env, budget);
     int r = x86_cpu_exec(env);
-    env->icount += (uint64_t)(int64_t)(env->slice_budget - env->budget);
-    env->slice_budget = env->budget = 0;
+    x86_cpu_end_slice(env);
     return r;
 }
 

@@ -608,8 +608,9 @@ call: {
     NEXT();
 }
 goto_tb: {
+    /* A requested exit has made the budget negative (x86_cpu_exit). */
     TranslationBlock *next = tb->jmp_dest[op->x];
-    if (LIKELY(next && env->budget >= next->icount && !env->exit_request)) {
+    if (LIKELY(next && env->budget >= next->icount)) {
         env->budget -= next->icount;
         tb = next;
         env->cur_tb = tb;
@@ -625,7 +626,7 @@ exit_lookup: {
     if (!next || next->pc != env->eip || next->flags != env->hflags ||
         next->cs_base != env->seg_base[R_CS])
         next = x86_tb_find_cached(env);
-    if (LIKELY(next && env->budget >= next->icount && !env->exit_request)) {
+    if (LIKELY(next && env->budget >= next->icount)) {
         env->budget -= next->icount;
         tb = next;
         env->cur_tb = tb;

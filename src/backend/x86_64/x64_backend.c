@@ -109,8 +109,8 @@ static void build_stubs(JitState *j)
     x64_ret(b);
 
     /* lookup, called with RSI = the block leaving: the interpreter's exit_lookup. Returns in
-     * RAX where to jump: the successor's chain entry (which makes the budget and exit-request
-     * checks) or the exit. The caller jumps itself, so each exit has its own branch history. */
+     * RAX where to jump: the successor's chain entry (whose budget check also catches exit
+     * requests) or the exit. The caller jumps itself, so each exit has its own branch history. */
     x64_align(b, 16, 0);
     j->lookup_stub = b->pos;
     x64_mov_rm(b, false, X_RAX, envm(ENV_OFF(eip)));

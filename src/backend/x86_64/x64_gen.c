@@ -88,6 +88,7 @@ typedef struct Gen {
     IrVar tlb_var;        /* RCX holds the TLB entry offset for this address variable (or 0) */
                           /* (tlb_root below: RCX holds the entry of the last access) */
     IrVar flags_var;      /* the host ZF and SF reflect this variable's value (or 0) */
+    IrVar flags_a, flags_b; /* ... and all flags are those of "cmp flags_a, flags_b" (or 0) */
     uint8_t pinned_clean; /* bit i: env->regs[i] equals guest register i's host register */
     bool flags_set;       /* the current op set flags_var */
     uint8_t tlb_mmu;
@@ -789,44 +790,18 @@ static void gen_deposit(Gen *g, const IrOp *op)
     if (r == X_RAX) emit_store(g, d, X_RAX);
 }
 
-static void gen_setcond(Gen *g, const IrOp *op)
+/* The x86 condition testing "a cond b" from the flags an earlier ALU operation left, or -1:
+ * the operation was a subtraction a - b, or wrote a, tested against a constant. */
+static int fused_cc(const Gen *g, unsigned cond, IrVar a, IrVar b)
 {
-    Loc d = loc(g, op->d);
-    x64_alu_rr(&g->b, false, ALU_XOR, X_RAX, X_RAX); /* before the compare: it sets flags */
-    int cc = emit_cmp(g, op->cond, loc(g, op->a), loc(g, op->b));
-    x64_setcc(&g->b, cc, X_RAX);
-    emit_store(g, d, X_RAX);
-}
-
-static void gen_movcond(Gen *g, const IrOp *op)
-{
-    Loc d = loc(g, op->d), c = loc(g, op->c);
-    if (d.kind == L_REG) {
-        if (c.kind == L_IMM) {
-            emit_load(g, X_RAX, c);
-            c = loc_reg(X_RAX);
-        }
-        int cc = emit_cmp(g, op->cond, loc(g, op->a), loc(g, op->b));
-        if (c.kind == L_REG)
-            x64_cmov_rr(&g->b, cc, d.reg, c.reg);
-        else
-            x64_cmov_rm(&g->b, cc, d.reg, envm(c.disp));
-        return;
-    }
-    int cc = emit_cmp(g, op->cond, loc(g, op->a), loc(g, op->b));
-    size_t at = x64_jcc8(&g->b, cc ^ 1);
-    emit_mov(g, d, c);
-    x64_patch_rel8(&g->b, at, g->b.pos);
-}
-
-/* The x86 condition testing "v cond c" from the flags an ALU operation left for v, or -1. */
-static int fused_cc(const Gen *g, const IrOp *op)
-{
-    if (!g->flags_var || op->a != g->flags_var || !ir_is_const(g->ir, op->b)) return -1;
-    uint32_t c = ir_const_value(g->ir, op->b);
-    switch (op->cond) {
-    case IRC_TSTEQ: return c == 0xffffffffu ? CC_E : -1;
-    case IRC_TSTNE: return c == 0xffffffffu ? CC_NE : -1;
+    if (!g->flags_var) return -1;
+    bool tst = cond == IRC_TSTEQ || cond == IRC_TSTNE;
+    if (g->flags_a && a == g->flags_a && b == g->flags_b && !tst) return x86_cc_of[cond];
+    if (a != g->flags_var || !ir_is_const(g->ir, b)) return -1;
+    uint32_t c = ir_const_value(g->ir, b);
+    switch (cond) {
+    case IRC_TSTEQ: return c == 0xffffffffu ? CC_E : c == 0x80000000u ? CC_NS : -1;
+    case IRC_TSTNE: return c == 0xffffffffu ? CC_NE : c == 0x80000000u ? CC_S : -1;
     case IRC_EQ: return c == 0 ? CC_E : -1;
     case IRC_NE: return c == 0 ? CC_NE : -1;
     case IRC_LT: return c == 0 ? CC_S : -1; /* sign alone: OF of the operation is not 0 */
@@ -835,11 +810,52 @@ static int fused_cc(const Gen *g, const IrOp *op)
     }
 }
 
+/* Host flags for "op->a op->cond op->b": those already there, or a compare. */
+static int emit_cond(Gen *g, const IrOp *op)
+{
+    int cc = fused_cc(g, op->cond, op->a, op->b);
+    return cc >= 0 ? cc : emit_cmp(g, op->cond, loc(g, op->a), loc(g, op->b));
+}
+
+static void gen_setcond(Gen *g, const IrOp *op)
+{
+    Loc d = loc(g, op->d);
+    int cc = fused_cc(g, op->cond, op->a, op->b);
+    if (cc >= 0) {
+        x64_setcc(&g->b, cc, X_RAX);
+        x64_movzx_rr(&g->b, 1, X_RAX, X_RAX);
+    } else {
+        x64_alu_rr(&g->b, false, ALU_XOR, X_RAX, X_RAX); /* before the compare: it sets flags */
+        cc = emit_cmp(g, op->cond, loc(g, op->a), loc(g, op->b));
+        x64_setcc(&g->b, cc, X_RAX);
+    }
+    emit_store(g, d, X_RAX);
+}
+
+static void gen_movcond(Gen *g, const IrOp *op)
+{
+    Loc d = loc(g, op->d), c = loc(g, op->c);
+    if (d.kind == L_REG) {
+        if (c.kind == L_IMM) {
+            emit_load(g, X_RAX, c); /* a MOV: the flags stay */
+            c = loc_reg(X_RAX);
+        }
+        int cc = emit_cond(g, op);
+        if (c.kind == L_REG)
+            x64_cmov_rr(&g->b, cc, d.reg, c.reg);
+        else
+            x64_cmov_rm(&g->b, cc, d.reg, envm(c.disp));
+        return;
+    }
+    int cc = emit_cond(g, op);
+    size_t at = x64_jcc8(&g->b, cc ^ 1);
+    emit_mov(g, d, c);
+    x64_patch_rel8(&g->b, at, g->b.pos);
+}
+
 static void gen_brcond(Gen *g, const IrOp *op)
 {
-    int cc = fused_cc(g, op);
-    if (cc < 0) cc = emit_cmp(g, op->cond, loc(g, op->a), loc(g, op->b));
-    add_fixup(g, x64_jcc32(&g->b, cc), op->imm);
+    add_fixup(g, x64_jcc32(&g->b, emit_cond(g, op)), op->imm);
 }
 
 /* ---- soft MMU ---- */
@@ -1586,6 +1602,8 @@ static void gen_op(Gen *g, const IrOp *op, int pos)
     case IR_OR:
     case IR_XOR:
         g->flags_var = gen_arith(g, op) ? op->d : 0;
+        g->flags_a = op->opc == IR_SUB && g->flags_var ? op->a : 0;
+        g->flags_b = op->opc == IR_SUB && g->flags_var ? op->b : 0;
         g->flags_set = true;
         break;
     case IR_MULHU:
@@ -1691,16 +1709,14 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
     X64Buf *B = &g.b;
     g.code = B->pos;
 
-    /* Chain entry: the checks the run loop makes before entering a block. */
-    x64_alu_mi(B, 4, ALU_CMP, envm(ENV_OFF(exit_request)), 0);
-    size_t fail1 = x64_jcc32(B, CC_NE);
-    /* Chained entry when the slice still covers the whole block; otherwise the budget is given
-     * back and the run loop takes over (it runs a block while any budget remains, so the
-     * accounting is the same as entering here). */
-    x64_alu_mi(B, 4, ALU_SUB, envm(ENV_OFF(budget)), tb->icount);
-    size_t fail2 = x64_jcc32(B, CC_L);
-    if (B->pos > g.code + JIT_BODY_OFFSET) abort(); /* JIT_BODY_OFFSET is too small */
-    x64_nops(B, (unsigned)(g.code + JIT_BODY_OFFSET - B->pos));
+    /* Chain entry: the check the run loop makes before entering a block. Chained entry when
+     * the slice still covers the whole block; otherwise the budget is given back and the run
+     * loop takes over (it runs a block while any budget remains, so the accounting is the same
+     * as entering here). A requested exit has made the budget negative (x86_cpu_exit). The
+     * immediate is always 32 bits, so that the entry is exactly JIT_BODY_OFFSET bytes. */
+    x64_alu_mi32(B, ALU_SUB, envm(ENV_OFF(budget)), (int32_t)tb->icount);
+    size_t fail = x64_jcc32(B, CC_L);
+    if (B->pos != g.code + JIT_BODY_OFFSET) abort(); /* JIT_BODY_OFFSET is wrong */
     /* The sampling profiler (-d prof) reads env->cur_tb asynchronously: keep it exact. */
     if (LOG_ON(LOG_PROF)) {
         x64_mov_ri64(B, X_RAX, (uintptr_t)tb);
@@ -1729,6 +1745,9 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
         bool keep_flags = (op->opc == IR_MOV && op->d != g.flags_var) || op->opc == IR_NOP ||
                           op->opc == IR_DISCARD;
         g.flags_set = false;
+        /* A move into an operand of the compare the flags stand for ends that meaning. */
+        if (op->opc == IR_MOV && (op->d == g.flags_a || op->d == g.flags_b))
+            g.flags_a = g.flags_b = 0;
         gen_op(&g, op, i);
         if (!g.flags_set && !keep_flags) g.flags_var = 0;
         IrVar in[3];
@@ -1752,9 +1771,8 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
     for (int k = 0; k < g.ncold && !x64_full(B); k++)
         emit_cold(&g, &g.cold[k]);
     /* Chain entry refused (budget or exit request): leave with EIP at this block. */
-    x64_patch_rel32(B, fail2, B->pos);
+    x64_patch_rel32(B, fail, B->pos);
     x64_alu_mi(B, 4, ALU_ADD, envm(ENV_OFF(budget)), tb->icount);
-    x64_patch_rel32(B, fail1, B->pos);
     x64_mov_mi(B, 4, envm(ENV_OFF(eip)), (int32_t)tb->pc);
     emit_exit(&g, -1);
     for (int k = 0; k < g.nfix; k++)

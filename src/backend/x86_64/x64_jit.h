@@ -31,7 +31,7 @@ extern const int8_t jit_tempregs[JIT_NTEMPREGS];
 
 /* Size/position conventions of a block in the code buffer:
  *   [header]  JitTbHeader, 16 bytes, just below tb->code
- *   tb->code  chain entry: exit_request and budget checks, budget -= icount (entered from
+ *   tb->code  chain entry: budget -= icount, to the run loop if below zero (entered from
  *             chained jumps and the jump-cache lookup)
  *   + JIT_BODY_OFFSET  the body (entered from the run loop, which did the checks itself)
  * followed by the out-of-line slow paths and exits of the block. */
@@ -43,7 +43,7 @@ typedef struct JitTbHeader {
 #define JIT_XPAGE_PHYS   26 /* imm32: physical page of the successor */
 #define JIT_XPAGE_TARGET 37 /* rel32: the successor's chain entry */
 #define JIT_XPAGE_EXIT   41 /* the unchained exit */
-#define JIT_BODY_OFFSET 36
+#define JIT_BODY_OFFSET 16 /* sub dword [rbp+disp32], imm32; jl rel32 */
 
 /* Returned by the entry trampoline in RAX:RDX. */
 typedef struct JitRet {

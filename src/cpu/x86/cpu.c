@@ -119,7 +119,7 @@ void x86_cpu_set_irq(void *opaque, int n, int level)
     CPUX86State *env = opaque;
     if (level) {
         env->interrupt_request |= INT_REQ_HARD;
-        env->exit_request = 1;
+        x86_cpu_exit(env);
     } else {
         env->interrupt_request &= ~INT_REQ_HARD;
     }
@@ -128,7 +128,7 @@ void x86_cpu_set_irq(void *opaque, int n, int level)
 void x86_cpu_set_nmi(CPUX86State *env)
 {
     env->interrupt_request |= INT_REQ_NMI;
-    env->exit_request = 1;
+    x86_cpu_exit(env);
 }
 
 void x86_cpu_set_a20(CPUX86State *env, bool enabled)
@@ -137,21 +137,35 @@ void x86_cpu_set_a20(CPUX86State *env, bool enabled)
     if (mask != env->a20_mask) {
         env->a20_mask = mask;
         softmmu_flush(env);
-        env->exit_request = 1;
+        x86_cpu_exit(env);
     }
 }
 
 uint64_t x86_cpu_icount(const CPUX86State *env)
 {
     /* Retired = before this slice + (slice budget - what is left). */
-    return env->icount + (uint64_t)(int64_t)(env->slice_budget - env->budget);
+    return env->icount + (uint64_t)(int64_t)(env->slice_budget - x86_budget_left(env));
+}
+
+void x86_cpu_start_slice(CPUX86State *env, int32_t n)
+{
+    env->slice_budget = n;
+    env->budget = n - (env->exit_request ? X86_EXIT_BIAS : 0);
+}
+
+uint64_t x86_cpu_end_slice(CPUX86State *env)
+{
+    uint64_t done = (uint64_t)(int64_t)(env->slice_budget - x86_budget_left(env));
+    env->icount += done;
+    x86_cpu_start_slice(env, 0);
+    return done;
 }
 
 void x86_cpu_memory_changed(void *opaque)
 {
     CPUX86State *env = opaque;
     softmmu_flush(env);
-    env->exit_request = 1;
+    x86_cpu_exit(env);
 }
 
 void x86_cpu_notify_ram_write(CPUX86State *env, uint32_t phys, uint32_t len)

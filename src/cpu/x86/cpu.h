@@ -67,7 +67,8 @@ typedef struct CPUX86State {
     uint32_t tmp[X86_TEMP_SLOTS];
 
     /* ---- everything below is reached from C helpers and the run loop ---- */
-    int32_t budget;              /* instructions left in this time slice */
+    int32_t budget;              /* instructions left in this time slice, less X86_EXIT_BIAS
+                                    while exit_request is set (see x86_cpu_exit) */
     volatile int exit_request;   /* leave translated code at the next block boundary */
     uint32_t hflags;
     uint32_t interrupt_request;
@@ -171,6 +172,37 @@ void x86_cpu_set_nmi(CPUX86State *env);
 void x86_cpu_set_a20(CPUX86State *env, bool enabled);
 /* Instructions retired so far (for deterministic time). */
 uint64_t x86_cpu_icount(const CPUX86State *env);
+
+/* Leave translated code at the next block boundary. A block's chain entry makes one check,
+ * "budget -= icount, below zero: back to the run loop"; a request lowers the budget by
+ * X86_EXIT_BIAS so that this check catches it too, and the run loop gives the bias back when it
+ * takes the request. Everything runs on the CPU's thread, so the single read-modify-write of
+ * the chain entry cannot lose a request. */
+#define X86_EXIT_BIAS (1 << 30)
+static inline void x86_cpu_exit(CPUX86State *env)
+{
+    if (!env->exit_request) {
+        env->exit_request = 1;
+        env->budget -= X86_EXIT_BIAS;
+    }
+}
+/* The request is taken: the budget is the slice's again. */
+static inline void x86_cpu_exit_taken(CPUX86State *env)
+{
+    if (env->exit_request) {
+        env->exit_request = 0;
+        env->budget += X86_EXIT_BIAS;
+    }
+}
+/* Instructions left in the slice, whether or not an exit is requested. */
+static inline int32_t x86_budget_left(const CPUX86State *env)
+{
+    return env->budget + (env->exit_request ? X86_EXIT_BIAS : 0);
+}
+/* A time slice of n instructions starts; x86_cpu_end_slice ends it, adds what ran to icount
+ * and returns that. */
+void x86_cpu_start_slice(CPUX86State *env, int32_t n);
+uint64_t x86_cpu_end_slice(CPUX86State *env);
 /* The map of guest memory changed (regions added/moved): flush TLBs. */
 void x86_cpu_memory_changed(void *opaque);
 /* A device wrote guest RAM directly: drop translations of that range. */

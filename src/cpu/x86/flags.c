@@ -101,7 +101,7 @@ uint32_t x86_get_eflags(CPUX86State *env)
 void x86_note_if_set(CPUX86State *env)
 {
     /* One raised later leaves the chain of blocks itself (x86_cpu_set_irq). */
-    if (env->interrupt_request & INT_REQ_HARD) env->exit_request = 1;
+    if (env->interrupt_request & INT_REQ_HARD) x86_cpu_exit(env);
 }
 
 /* Writes the bits of value selected by mask; returns the EFLAGS before. */

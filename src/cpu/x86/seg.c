@@ -72,7 +72,7 @@ static bool compute_hflags(CPUX86State *env)
 
 void x86_update_hflags(CPUX86State *env)
 {
-    if (compute_hflags(env)) env->exit_request = 1;
+    if (compute_hflags(env)) x86_cpu_exit(env);
 }
 
 void x86_update_hflags_at_exit(CPUX86State *env)

@@ -109,7 +109,7 @@ static void pc_stop_cpu(Machine *m)
 {
     if (!m->cpu) return;
     m->cpu->interrupt_request |= INT_REQ_RESET;
-    m->cpu->exit_request = 1;
+    x86_cpu_exit(m->cpu);
 }
 
 static void pc_request_reset(void *opaque)
@@ -568,12 +568,10 @@ int pc_run(Machine *m)
             pc_idle(m);
             continue;
         }
-        env->slice_budget = env->budget = pc_slice_budget(m);
+        x86_cpu_start_slice(env, pc_slice_budget(m));
         int64_t t0 = m->clock.icount ? 0 : host_monotonic_ns();
         x86_cpu_exec(env);
-        uint64_t done = (uint64_t)(int64_t)(env->slice_budget - env->budget);
-        env->icount += done;
-        env->slice_budget = env->budget = 0;
+        uint64_t done = x86_cpu_end_slice(env);
         if (!m->clock.icount) pc_measure_speed(m, done, host_monotonic_ns() - t0);
         /* A stop request that arrived with nothing else pending (e.g. a reset the run loop
          * handled already) must not linger into the next slice. */

@@ -292,7 +292,7 @@ static uint32_t hlp_write_dr_fn(void *opaque, uint32_t n, uint32_t v, uint32_t c
         softmmu_flush(env);
         tb_flush(env->tbs);
         x86_update_hflags(env);
-        env->exit_request = 1;
+        x86_cpu_exit(env);
     }
     return 0;
 }
@@ -397,7 +397,7 @@ static uint32_t hlp_hlt_fn(void *opaque, uint32_t next_eip, uint32_t b, uint32_t
     check_cpl0(env);
     env->halted = true;
     env->eip = next_eip;
-    env->exit_request = 1;
+    x86_cpu_exit(env);
     /* HLT is the instruction after an STI or MOV SS: their interrupt shadow ends with it
      * (STI; HLT waits for an interrupt that may come right away). */
     env->inhibit_irq = false;

@@ -442,7 +442,7 @@ void x86_do_interrupt(CPUX86State *env, int vector, bool is_sw, bool has_error,
         do_interrupt_pm(env, vector, is_sw, has_error, error_code, next_eip, is_hw);
     else
         do_interrupt_real(env, vector, next_eip);
-    env->exit_request = 1;
+    x86_cpu_exit(env);
 }
 
 /* ---- far transfers ---- */
