@@ -837,6 +837,49 @@ static bool same_result(Float80 got, const F80Ctx *c, Float80 want, uint16_t sw,
     return true;
 }
 
+/* --- Newer Intel x87s ----------------------------------------------------------------------------
+ * A Sapphire Rapids-class Xeon answers a few edge cases differently from the P6 (and from the
+ * AMD x87 the tests were first run on), whose answers the library gives. Each is accepted only
+ * in its exact shape, counted and reported in a "#" line; everything else compares as before. */
+
+static int passed_through; /* cases accepted by ue_passthrough, per test */
+
+static void note_passthrough(const char *name)
+{
+    if (passed_through)
+        printf("# %s: %d cases where the host passes the denormal operand through without the "
+               "underflow response (newer Intel); accepted\n",
+               name, passed_through);
+}
+
+/* FSCALE by +-0 and FPREM/FPREM1 by +-infinity of a denormal, UE unmasked: the exact result is
+ * the denormal itself, tiny, so the P6 delivers the underflow response (SDM vol. 1, 8.5.5):
+ * the value normalised with its exponent biased by +24576, and UE with DE. Newer Intel x87s
+ * return the operand unchanged with DE alone. `cc` is the library's C0-C3. */
+static bool ue_passthrough(Float80 a, const F80Ctx *c, Float80 got, uint16_t cc, const Host *h)
+{
+    if (f80_exp(a) != 0 || a.mant >> 63 || !a.mant || !(c->unmasked & F80_UE)) return false;
+    int s = __builtin_clzll(a.mant);
+    Float80 biased = f80_make(f80_sign(a), 1 - s + 24576, a.mant << s);
+    return f80_same(got, biased) && c->exc == (F80_DE | F80_UE) && !c->c1 && !cc &&
+           f80_same(h->r, a) && (h->sw & (0x3f | F80_C0 | F80_C1 | F80_C2 | F80_C3)) == F80_DE;
+}
+
+/* A result whose exact value lies a hair below 2^-16382 in magnitude (FSIN of +-2^-16382, also
+ * as a pseudo-denormal; FPATAN with y/x = 2^-16382; the sine of FSINCOS), rounded toward zero:
+ * the P6 gives the largest denormal (UE unmasked: the value below 2^-16382, exponent biased by
+ * +24576) and UE; newer Intel x87s return +-2^-16382 itself, as if rounding to nearest, and
+ * flag the rest (PE, DE) alike. */
+static bool tiny_passthrough(const F80Ctx *c, Float80 got, Float80 want, uint16_t sw)
+{
+    bool neg = f80_sign(want);
+    Float80 below =
+        c->unmasked & F80_UE ? f80_make(neg, 24576, ~0ull) : f80_make(neg, 0, ~0ull >> 1);
+    bool toward_zero = c->rc == F80_RC_ZERO || c->rc == (neg ? F80_RC_UP : F80_RC_DOWN);
+    return toward_zero && f80_same(want, f80_make(neg, 1, 1ull << 63)) && f80_same(got, below) &&
+           (c->exc & (F80_UE | F80_PE)) == (F80_UE | F80_PE) && (sw & 0x3f) == (c->exc & ~F80_UE);
+}
+
 typedef Float80 (*SoftOp2)(F80Ctx *, Float80, Float80);
 typedef Host (*HostOp2)(Float80, Float80, uint16_t);
 
@@ -848,6 +891,10 @@ static bool check_op2(const char *name, SoftOp2 soft, HostOp2 host, Float80 a, F
     Float80 got = soft(&c, a, b);
     Host h = host(a, b, cw);
     if (same_result(got, &c, h.r, h.sw, true)) return true;
+    if (soft == f80_scale && f80_classify(b) == F80_ZERO && ue_passthrough(a, &c, got, 0, &h)) {
+        passed_through++;
+        return true;
+    }
     show(name, a, b, cw, got, c.exc | (c.c1 ? 0x200 : 0), h.r, h.sw);
     return false;
 }
@@ -899,6 +946,7 @@ TEST(div)
 TEST(scale)
 {
     /* FSCALE's interesting range is small integers in ST1; mix those with random operands. */
+    passed_through = 0;
     int bad = run_op2("scale", f80_scale, host_scale, 10000, false);
     for (int i = 0; i < 20000; i++) {
         Float80 a = rand_f80();
@@ -909,6 +957,7 @@ TEST(scale)
         bad += !check_op2("scale", f80_scale, host_scale, a, b, rc, 3,
                           rnd() % 4 == 0 ? (F80_OE | F80_UE) : 0);
     }
+    note_passthrough("scale");
     CHECK_EQ(bad, 0);
 }
 
@@ -928,10 +977,14 @@ static void check_prem(bool one, int n, int *bad)
         Float80 got = one ? f80_prem1(&c, a, b, &cc) : f80_prem(&c, a, b, &cc);
         Host h = one ? host_prem1(a, b, cw) : host_prem(a, b, cw);
         uint16_t want_cc = h.sw & (F80_C0 | F80_C1 | F80_C2 | F80_C3);
-        if (!f80_same(got, h.r) || c.exc != (h.sw & 0x3f) || (!(c.exc & F80_IE) && cc != want_cc)) {
-            show(one ? "prem1" : "prem", a, b, cw, got, c.exc | cc, h.r, h.sw);
-            ++*bad;
+        if (f80_same(got, h.r) && c.exc == (h.sw & 0x3f) && (c.exc & F80_IE || cc == want_cc))
+            continue;
+        if (f80_classify(b) == F80_INF && ue_passthrough(a, &c, got, cc, &h)) {
+            passed_through++;
+            continue;
         }
+        show(one ? "prem1" : "prem", a, b, cw, got, c.exc | cc, h.r, h.sw);
+        ++*bad;
     }
 }
 
@@ -939,7 +992,9 @@ TEST(prem)
 {
     int bad = 0;
     shown = 0;
+    passed_through = 0;
     check_prem(false, 30000, &bad);
+    note_passthrough("prem");
     CHECK_EQ(bad, 0);
 }
 
@@ -947,7 +1002,9 @@ TEST(prem1)
 {
     int bad = 0;
     shown = 0;
+    passed_through = 0;
     check_prem(true, 30000, &bad);
+    note_passthrough("prem1");
     CHECK_EQ(bad, 0);
 }
 
@@ -1287,19 +1344,21 @@ static uint64_t ulp_dist(Float80 a, Float80 b)
 }
 
 typedef struct TransStats {
-    int n, exact, bad, c1_same;
+    int n, exact, bad, c1_same, passed;
     uint64_t worst;
 } TransStats;
 
+/* `tiny` says the case is tiny_passthrough's, which then stands in for the result and flags. */
 static void trans_check(TransStats *st, const char *name, Float80 a, Float80 b, uint16_t cw,
                         Float80 got, const F80Ctx *c, uint16_t gcc, Float80 want, uint16_t sw,
-                        uint16_t ccmask)
+                        uint16_t ccmask, bool tiny)
 {
     uint64_t d = ulp_dist(got, want);
     st->n++;
     st->exact += d == 0;
     if (d != UINT64_MAX && d > st->worst) st->worst = d;
-    bool ok = d <= MAX_ULP && c->exc == (sw & 0x3f) && (gcc & ccmask) == (sw & ccmask);
+    bool ok = (tiny || (d <= MAX_ULP && c->exc == (sw & 0x3f))) && (gcc & ccmask) == (sw & ccmask);
+    st->passed += tiny && ok;
     /* C1 reports the direction of the FPU's own rounding of its internal approximation, so it
      * can differ even where the result bits agree; it is only counted. */
     st->c1_same += d == 0 && c->c1 == !!(sw & F80_C1);
@@ -1313,6 +1372,10 @@ static void trans_report(const char *name, TransStats *st)
 {
     printf("# %s: %d cases, %d bit-exact (%d of them with the same C1), worst %" PRIu64 " ulp\n",
            name, st->n, st->exact, st->c1_same, st->worst);
+    if (st->passed)
+        printf("# %s: %d cases where the host returns +-2^-16382 without underflow where the P6 "
+               "rounds toward zero to a denormal (newer Intel); accepted\n",
+               name, st->passed);
 }
 
 /* Trigonometric arguments: tiny, ordinary, huge, near multiples of pi/2 and the C2 range. */
@@ -1346,8 +1409,12 @@ static void trig_test(int which, int n, TransStats *st)
         uint16_t cc;
         Host h;
         Float80 got, got2 = {0, 0};
+        bool tiny = false;
         switch (which) {
-        case 0: got = f80_sin(&c, a, &cc), h = host_sin(a, cw); break;
+        case 0:
+            got = f80_sin(&c, a, &cc), h = host_sin(a, cw);
+            tiny = tiny_passthrough(&c, got, h.r, h.sw);
+            break;
         case 1: got = f80_cos(&c, a, &cc), h = host_cos(a, cw); break;
         case 2:
             got = f80_tan(&c, a, &cc), h = host_ptan(a, cw);
@@ -1361,7 +1428,9 @@ static void trig_test(int which, int n, TransStats *st)
             break;
         default:
             f80_sincos(&c, a, &got2, &got, &cc), h = host_sincos(a, cw);
-            if (!(cc & F80_C2) && !(c.exc & F80_IE)) {
+            /* the sine is the tiny one; the cosine must still be within MAX_ULP */
+            tiny = tiny_passthrough(&c, got2, h.r2, h.sw) && ulp_dist(got, h.r) <= MAX_ULP;
+            if (!(cc & F80_C2) && !(c.exc & F80_IE) && !tiny) {
                 if (ulp_dist(got2, h.r2) > MAX_ULP) {
                     show("sincos.sin", a, a, cw, got2, c.exc, h.r2, h.sw);
                     st->bad++;
@@ -1369,42 +1438,42 @@ static void trig_test(int which, int n, TransStats *st)
             }
             break;
         }
-        trans_check(st, names[which], a, a, cw, got, &c, cc, h.r, h.sw, F80_C2);
+        trans_check(st, names[which], a, a, cw, got, &c, cc, h.r, h.sw, F80_C2, tiny);
     }
     trans_report(names[which], st);
 }
 
 TEST(sin)
 {
-    TransStats st = {0, 0, 0, 0, 0};
+    TransStats st = {0};
     trig_test(0, 20000, &st);
     CHECK_EQ(st.bad, 0);
 }
 
 TEST(cos)
 {
-    TransStats st = {0, 0, 0, 0, 0};
+    TransStats st = {0};
     trig_test(1, 20000, &st);
     CHECK_EQ(st.bad, 0);
 }
 
 TEST(ptan)
 {
-    TransStats st = {0, 0, 0, 0, 0};
+    TransStats st = {0};
     trig_test(2, 20000, &st);
     CHECK_EQ(st.bad, 0);
 }
 
 TEST(sincos)
 {
-    TransStats st = {0, 0, 0, 0, 0};
+    TransStats st = {0};
     trig_test(3, 10000, &st);
     CHECK_EQ(st.bad, 0);
 }
 
 TEST(patan)
 {
-    TransStats st = {0, 0, 0, 0, 0};
+    TransStats st = {0};
     shown = 0;
     for (int i = 0; i < 20000 + (int)(N_EDGES * N_EDGES); i++) {
         Float80 y, x;
@@ -1418,7 +1487,8 @@ TEST(patan)
         F80Ctx c = f80_ctx_from_fcw(cw);
         Float80 got = f80_patan(&c, y, x);
         Host h = host_patan(x, y, cw);
-        trans_check(&st, "patan", y, x, cw, got, &c, 0, h.r, h.sw, 0);
+        trans_check(&st, "patan", y, x, cw, got, &c, 0, h.r, h.sw, 0,
+                    tiny_passthrough(&c, got, h.r, h.sw));
     }
     trans_report("patan", &st);
     CHECK_EQ(st.bad, 0);
@@ -1426,7 +1496,7 @@ TEST(patan)
 
 TEST(f2xm1)
 {
-    TransStats st = {0, 0, 0, 0, 0};
+    TransStats st = {0};
     shown = 0;
     for (int i = 0; i < 20000 + (int)N_EDGES; i++) {
         Float80 a = i < (int)N_EDGES ? edges[i] : rnd() % 8 ? rand_exp(16383 - 70, 70) : rand_f80();
@@ -1437,7 +1507,7 @@ TEST(f2xm1)
         F80Ctx c = f80_ctx_from_fcw(cw);
         Float80 got = f80_2xm1(&c, a);
         Host h = host_2xm1(a, cw);
-        trans_check(&st, "f2xm1", a, a, cw, got, &c, 0, h.r, h.sw, 0);
+        trans_check(&st, "f2xm1", a, a, cw, got, &c, 0, h.r, h.sw, 0, false);
     }
     trans_report("f2xm1", &st);
     CHECK_EQ(st.bad, 0);
@@ -1445,7 +1515,7 @@ TEST(f2xm1)
 
 TEST(yl2x)
 {
-    TransStats st = {0, 0, 0, 0, 0};
+    TransStats st = {0};
     shown = 0;
     for (int i = 0; i < 20000 + (int)(N_EDGES * N_EDGES); i++) {
         Float80 y, x;
@@ -1463,7 +1533,7 @@ TEST(yl2x)
         F80Ctx c = f80_ctx_from_fcw(cw);
         Float80 got = f80_yl2x(&c, y, x);
         Host h = host_yl2x(x, y, cw);
-        trans_check(&st, "yl2x", y, x, cw, got, &c, 0, h.r, h.sw, 0);
+        trans_check(&st, "yl2x", y, x, cw, got, &c, 0, h.r, h.sw, 0, false);
     }
     trans_report("yl2x", &st);
     CHECK_EQ(st.bad, 0);
@@ -1471,7 +1541,7 @@ TEST(yl2x)
 
 TEST(yl2xp1)
 {
-    TransStats st = {0, 0, 0, 0, 0};
+    TransStats st = {0};
     shown = 0;
     for (int i = 0; i < 20000 + (int)(N_EDGES * N_EDGES); i++) {
         Float80 y, x;
@@ -1488,7 +1558,7 @@ TEST(yl2xp1)
         F80Ctx c = f80_ctx_from_fcw(cw);
         Float80 got = f80_yl2xp1(&c, y, x);
         Host h = host_yl2xp1(x, y, cw);
-        trans_check(&st, "yl2xp1", y, x, cw, got, &c, 0, h.r, h.sw, 0);
+        trans_check(&st, "yl2xp1", y, x, cw, got, &c, 0, h.r, h.sw, 0, false);
     }
     trans_report("yl2xp1", &st);
     CHECK_EQ(st.bad, 0);
