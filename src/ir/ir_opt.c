@@ -101,6 +101,8 @@ static void fold_op(Fwd *f, IrOp *op)
         if (!cb) {
             if (op->a == op->b && (op->opc == IR_SUB || op->opc == IR_XOR))
                 make_mov(b, op, ir_const(b, 0));
+            else if (op->a == op->b && (op->opc == IR_AND || op->opc == IR_OR))
+                make_mov(b, op, op->a); /* TEST r, r */
             return;
         }
         switch (op->opc) {

@@ -46,6 +46,28 @@ TEST(constant_folding)
     ir_block_free(&b);
 }
 
+/* x AND x and x OR x are x (TEST r, r): a copy, which propagates to the branch on it. */
+TEST(and_or_of_itself_is_a_copy)
+{
+    IrBlock b;
+    ir_block_init(&b, globals, 4);
+    IrVar t = ir_temp(&b), u = ir_temp(&b);
+    ir_and(&b, t, EAX, EAX);
+    ir_binop(&b, IR_OR, u, EBX, EBX);
+    ir_mov(&b, CC_DST, t);
+    ir_mov(&b, CC_SRC, u);
+    ir_goto_tb(&b, 0);
+    ir_optimize(&b);
+    CHECK(ir_verify(&b));
+    CHECK_EQ(count_opc(&b, IR_AND), 0);
+    CHECK_EQ(count_opc(&b, IR_OR), 0);
+    for (int i = 0; i < b.nops; i++) {
+        if (b.ops[i].d == CC_DST) CHECK_EQ(b.ops[i].a, EAX);
+        if (b.ops[i].d == CC_SRC) CHECK_EQ(b.ops[i].a, EBX);
+    }
+    ir_block_free(&b);
+}
+
 TEST(dead_flags_removed)
 {
     IrBlock b;

@@ -409,6 +409,10 @@ static int emit_cmp(Gen *g, unsigned cond, Loc a, Loc b)
         }
         if (b.kind == L_IMM) {
             if (a.kind == L_REG) {
+                if (b.imm == 0x80000000u) { /* the sign bit: SF of test r, r */
+                    x64_test_rr(B, false, a.reg, a.reg);
+                    return cond == IRC_TSTEQ ? CC_NS : CC_S;
+                }
                 if (b.imm == 0xffffffffu)
                     x64_test_rr(B, false, a.reg, a.reg);
                 else
