@@ -1,7 +1,7 @@
 # Builds the bare-metal MIPS loops (multiboot ELF, 32-bit, linked at 1 MiB).
 BUILD ?= build
 OUT := $(BUILD)/bench/mips
-LOOPS := int mem call fpu
+LOOPS := int mem mem16 call fpu
 all: $(LOOPS:%=$(OUT)/%.elf)
 $(OUT)/%.elf: bench/mips/%.S bench/mips/common.inc
 	@mkdir -p $(OUT)
