@@ -106,16 +106,18 @@ static void set_jump(TbCache *c, TranslationBlock *from, int n, TranslationBlock
     if (c && c->backend_hooks) c->backend_hooks->set_jump(c->backend_opaque, from, n, to);
 }
 
-static unsigned tb_hash(const TbCache *c, uint32_t phys_pc, uint32_t flags)
+/* The virtual PC is part of the key: one physical page mapped at many addresses (the vDSO in
+ * every process, shared text) would otherwise put all its translations in one chain. */
+static unsigned tb_hash(const TbCache *c, uint32_t phys_pc, uint32_t pc, uint32_t flags)
 {
-    uint32_t h = phys_pc * 0x9e3779b1u ^ flags * 0x85ebca6bu;
+    uint32_t h = phys_pc * 0x9e3779b1u ^ flags * 0x85ebca6bu ^ pc * 0xc2b2ae35u;
     return (h ^ (h >> 15)) & ((1u << c->hash_bits) - 1);
 }
 
 TranslationBlock *tb_hash_lookup(TbCache *c, uint32_t phys_pc, uint32_t pc, uint32_t cs_base,
                                  uint32_t flags)
 {
-    for (TranslationBlock *tb = c->hash[tb_hash(c, phys_pc, flags)]; tb; tb = tb->hash_next) {
+    for (TranslationBlock *tb = c->hash[tb_hash(c, phys_pc, pc, flags)]; tb; tb = tb->hash_next) {
         if (tb->phys_pc == phys_pc && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags)
             return tb;
     }
@@ -166,7 +168,7 @@ static void page_remove(TbCache *c, TranslationBlock *tb, int n, uint32_t phys)
 
 void tb_insert(TbCache *c, TranslationBlock *tb)
 {
-    unsigned h = tb_hash(c, tb->phys_pc, tb->flags);
+    unsigned h = tb_hash(c, tb->phys_pc, tb->pc, tb->flags);
     tb->hash_next = c->hash[h];
     c->hash[h] = tb;
     page_add(c, tb, 0, tb->phys_pc);
@@ -210,7 +212,7 @@ void tb_invalidate(TbCache *c, TranslationBlock *tb)
     c->ninvalidated++;
     LOG(LOG_TB, "tb: invalidate pc=%08x phys=%08x", tb->pc, tb->phys_pc);
     if (!(tb->cflags & TB_NOCACHE)) {
-        TranslationBlock **pp = &c->hash[tb_hash(c, tb->phys_pc, tb->flags)];
+        TranslationBlock **pp = &c->hash[tb_hash(c, tb->phys_pc, tb->pc, tb->flags)];
         while (*pp && *pp != tb) pp = &(*pp)->hash_next;
         if (*pp) *pp = tb->hash_next;
         page_remove(c, tb, 0, tb->phys_pc);
