@@ -685,3 +685,28 @@ TEST(exit_requests_keep_the_count)
     CHECK_EQ(env->icount, n + done);
     rig_free(&r);
 }
+
+/* Debug-register writes start translation afresh only when they change a breakpoint: kernels
+ * rewrite DR7 and DR0-DR3 with the values they hold (Linux at boot), and some on every task
+ * switch. */
+TEST(debug_register_rewrite_keeps_translations)
+{
+    Rig r;
+    rig_init(&r);
+    CPUX86State *env = r.env;
+    /* mov eax, 0x400; mov dr7, eax; xor eax, eax; mov dr0, eax; hlt */
+    run(&r, "b800040000 0f23f8 31c0 0f23c0 f4");
+    CHECK_EQ(env->dr[7], 0x400);
+    uint64_t flushes = env->tbs->nflushes;
+    /* The same again from another address, then a change: DR0 = 0x5000 (flushes). */
+    hex("b800040000 0f23f8 31c0 0f23c0 b800500000 0f23c0 f4", r.ram + 0x2000);
+    env->halted = false;
+    env->eip = 0x2000;
+    x86_cpu_start_slice(env, 1000);
+    x86_cpu_exec(env);
+    x86_cpu_end_slice(env);
+    CHECK(env->halted);
+    CHECK_EQ(env->dr[0], 0x5000);
+    CHECK_EQ(env->tbs->nflushes, flushes + 1);
+    rig_free(&r);
+}

@@ -286,9 +286,11 @@ static uint32_t hlp_write_dr_fn(void *opaque, uint32_t n, uint32_t v, uint32_t c
     int i = dr_index(env, n);
     if (i == 6) v = (v & 0x0000e00fu) | 0xffff0ff0u;
     if (i == 7) v = (v & 0xffff2bffu) | 0x400;
+    uint32_t old = env->dr[i];
     env->dr[i] = v;
-    if (i < 4 || i == 7) {
-        /* Breakpoints are compiled into blocks and TLB entries: start afresh. */
+    /* Breakpoints are compiled into blocks and TLB entries: start afresh when they change
+     * (kernels rewrite the registers with the values they hold, e.g. Linux at boot). */
+    if ((i < 4 || i == 7) && v != old) {
         softmmu_flush(env);
         tb_flush(env->tbs);
         x86_update_hflags(env);
