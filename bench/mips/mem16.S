@@ -2,14 +2,6 @@
  * from a buffer at 16 MiB and a store to the one at 32 MiB. A soft-MMU TLB indexed by the page
  * number alone (up to 4096 entries) maps both pages to one entry, so each access evicts the
  * other's translation; kestrel's index hash keeps them apart. Needs -m 64. */
-#include "common.inc"
-bench_body:
-    movl $LOOPS, %ecx
-    movl $0x1000000, %esi
-1:  movl %ecx, %edx
-    andl $0xffc, %edx
-    movl (%esi,%edx), %eax
-    addl %eax, 0x1000000(%esi,%edx)
-    decl %ecx
-    jnz 1b
-    ret
+#define MEM_BASE 0x1000000
+#define MEM_SECOND 0x1000000
+#include "mem.S"

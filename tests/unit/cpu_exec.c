@@ -62,16 +62,21 @@ static size_t hex(const char *s, uint8_t *out)
     return n;
 }
 
+/* One time slice of n instructions, as the board runs it; returns instructions retired. */
+static uint64_t run_slice(CPUX86State *env, int32_t n)
+{
+    x86_cpu_start_slice(env, n);
+    x86_cpu_exec(env);
+    return x86_cpu_end_slice(env);
+}
+
 /* Runs until HLT (or 1000 slices of `slice` instructions); returns instructions retired. */
 static uint64_t run_slices(Rig *r, const char *code, int32_t slice)
 {
     hex(code, r->ram + 0x1000);
     CPUX86State *env = r->env;
-    for (int i = 0; i < 1000 && !env->halted; i++) {
-        x86_cpu_start_slice(env, slice);
-        x86_cpu_exec(env);
-        x86_cpu_end_slice(env);
-    }
+    for (int i = 0; i < 1000 && !env->halted; i++)
+        run_slice(env, slice);
     return env->icount;
 }
 
@@ -623,8 +628,7 @@ TEST(sti_hlt_then_interrupt)
         CHECK(env->halted);
         CHECK_EQ(env->eip, 0x1002);
         x86_cpu_set_irq(env, 0, 1);
-        x86_cpu_start_slice(env, 100000);
-        x86_cpu_exec(env);
+        run_slice(env, 100000);
         CHECK_EQ(env->regs[R_ECX], n);
     }
     rig_free(&r);
@@ -702,9 +706,7 @@ TEST(debug_register_rewrite_keeps_translations)
     hex("b800040000 0f23f8 31c0 0f23c0 b800500000 0f23c0 f4", r.ram + 0x2000);
     env->halted = false;
     env->eip = 0x2000;
-    x86_cpu_start_slice(env, 1000);
-    x86_cpu_exec(env);
-    x86_cpu_end_slice(env);
+    run_slice(env, 1000);
     CHECK(env->halted);
     CHECK_EQ(env->dr[0], 0x5000);
     CHECK_EQ(env->tbs->nflushes, flushes + 1);

@@ -176,12 +176,6 @@ void x64_alu_mi(X64Buf *b, int size, int op, X64Mem m, int32_t imm)
     }
 }
 
-void x64_alu_mi32(X64Buf *b, int op, X64Mem m, int32_t imm)
-{
-    op_m(b, 0, 0x81, op, m);
-    x64_u32(b, (uint32_t)imm);
-}
-
 void x64_alu_rm_sz(X64Buf *b, int size, int op, int d, X64Mem m)
 {
     if (size == 1)

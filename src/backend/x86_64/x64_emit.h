@@ -77,8 +77,6 @@ void x64_alu_mr(X64Buf *b, bool w, int op, X64Mem m, int s);
 void x64_alu_ri(X64Buf *b, bool w, int op, int d, int32_t imm);
 /* size 1, 2, 4 or 8 */
 void x64_alu_mi(X64Buf *b, int size, int op, X64Mem m, int32_t imm);
-/* The same for 32 bits with a 32-bit immediate whatever its value (fixed length). */
-void x64_alu_mi32(X64Buf *b, int op, X64Mem m, int32_t imm);
 
 /* Operand-size variants (size 1, 2 or 4) for flag computations: d op= m, test d,d, inc/dec d. */
 void x64_alu_rm_sz(X64Buf *b, int size, int op, int d, X64Mem m);

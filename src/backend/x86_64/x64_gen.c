@@ -823,17 +823,9 @@ static int emit_cond(Gen *g, const IrOp *op)
 
 static void gen_setcond(Gen *g, const IrOp *op)
 {
-    Loc d = loc(g, op->d);
-    int cc = fused_cc(g, op->cond, op->a, op->b);
-    if (cc >= 0) {
-        x64_setcc(&g->b, cc, X_RAX);
-        x64_movzx_rr(&g->b, 1, X_RAX, X_RAX);
-    } else {
-        x64_alu_rr(&g->b, false, ALU_XOR, X_RAX, X_RAX); /* before the compare: it sets flags */
-        cc = emit_cmp(g, op->cond, loc(g, op->a), loc(g, op->b));
-        x64_setcc(&g->b, cc, X_RAX);
-    }
-    emit_store(g, d, X_RAX);
+    x64_setcc(&g->b, emit_cond(g, op), X_RAX);
+    x64_movzx_rr(&g->b, 1, X_RAX, X_RAX);
+    emit_store(g, loc(g, op->d), X_RAX);
 }
 
 static void gen_movcond(Gen *g, const IrOp *op)
@@ -1503,11 +1495,12 @@ static void gen_call(Gen *g, const IrOp *op, int pos)
 
 /* ---- block exits ---- */
 
-/* cmp dword [rbp + disp32], imm32, always in this 10-byte form (the chaining patches imm32). */
-static void emit_cmp_env_i32(X64Buf *B, int32_t disp, uint32_t imm)
+/* op dword [rbp + disp32], imm32 (ALU_*), always in this 10-byte form: block layouts depend on
+ * it (JIT_BODY_OFFSET, JIT_XPAGE_*), and the chaining patches imm32. */
+static void emit_alu_env_i32(X64Buf *B, int op, int32_t disp, uint32_t imm)
 {
     x64_byte(B, 0x81);
-    x64_byte(B, 0xbd); /* mod 10, reg 7 (CMP), rm 101 (RBP) */
+    x64_byte(B, (uint8_t)(0x85 | op << 3)); /* mod 10, reg op, rm 101 (RBP) */
     x64_u32(B, (uint32_t)disp);
     x64_u32(B, imm);
 }
@@ -1548,9 +1541,9 @@ static void gen_goto_xpage(Gen *g, unsigned slot)
     size_t at = x64_jmp32(B);
     g->jmp_site[slot] = (uint32_t)(at - g->code);
     g->xpage |= (uint8_t)(1u << slot);
-    emit_cmp_env_i32(B, entry + (int32_t)__builtin_offsetof(TlbEntry, tag_x), page);
+    emit_alu_env_i32(B, ALU_CMP, entry + (int32_t)__builtin_offsetof(TlbEntry, tag_x), page);
     size_t miss1 = x64_jcc32(B, CC_NE);
-    emit_cmp_env_i32(B, entry + (int32_t)__builtin_offsetof(TlbEntry, phys), UINT32_MAX);
+    emit_alu_env_i32(B, ALU_CMP, entry + (int32_t)__builtin_offsetof(TlbEntry, phys), UINT32_MAX);
     size_t miss2 = x64_jcc32(B, CC_NE);
     size_t to = x64_jmp32(B);
     if (at + JIT_XPAGE_PHYS != miss2 - 6 || at + JIT_XPAGE_TARGET != to ||
@@ -1716,9 +1709,8 @@ bool jit_gen_block(JitState *j, TranslationBlock *tb, const IrBlock *ir)
     /* Chain entry: the check the run loop makes before entering a block. Chained entry when
      * the slice still covers the whole block; otherwise the budget is given back and the run
      * loop takes over (it runs a block while any budget remains, so the accounting is the same
-     * as entering here). A requested exit has made the budget negative (x86_cpu_exit). The
-     * immediate is always 32 bits, so that the entry is exactly JIT_BODY_OFFSET bytes. */
-    x64_alu_mi32(B, ALU_SUB, envm(ENV_OFF(budget)), (int32_t)tb->icount);
+     * as entering here). A requested exit has made the budget negative (x86_cpu_exit). */
+    emit_alu_env_i32(B, ALU_SUB, ENV_OFF(budget), tb->icount);
     size_t fail = x64_jcc32(B, CC_L);
     if (B->pos != g.code + JIT_BODY_OFFSET) abort(); /* JIT_BODY_OFFSET is wrong */
     /* The sampling profiler (-d prof) reads env->cur_tb asynchronously: keep it exact. */

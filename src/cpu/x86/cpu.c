@@ -155,7 +155,7 @@ void x86_cpu_start_slice(CPUX86State *env, int32_t n)
 
 uint64_t x86_cpu_end_slice(CPUX86State *env)
 {
-    uint64_t done = (uint64_t)(int64_t)(env->slice_budget - x86_budget_left(env));
+    uint64_t done = x86_cpu_icount(env) - env->icount;
     env->icount += done;
     x86_cpu_start_slice(env, 0);
     return done;
